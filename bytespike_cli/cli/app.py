@@ -1,0 +1,93 @@
+"""The root Typer app: mounts one module per command and holds the single error boundary.
+
+Keep imports here light: ``bytespike --help`` loads this module and every command module, so
+those import httpx, aiohttp, questionary and the proxy stack only inside their command bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from bytespike_cli import __version__
+from bytespike_cli.cli import _ui
+from bytespike_cli.errors import BytespikeError, ExitCode
+
+
+class ErrorBoundaryGroup(TyperGroup):
+    """Turns every error raised below into ``error:``/``hint:`` lines and an exit code.
+
+    It lives on the group (not in ``main``) so that CliRunner tests see exactly what a user sees.
+    """
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except BytespikeError as exc:
+            _ui.error(exc.message, exc.hint)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except (KeyboardInterrupt, typer.Abort):
+            _ui.stderr().print("interrupted", markup=False)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except Exception as exc:
+            if _is_framework_signal(exc) or _ui.debug_enabled():
+                raise
+            # A bug: one line, no traceback (a traceback's locals could hold a key).
+            _ui.error(
+                f"unexpected internal error: {type(exc).__name__}: {exc}",
+                "run again with BYTESPIKE_DEBUG=1 for a traceback, and report it",
+            )
+            raise typer.Exit(int(ExitCode.FAILURE)) from None
+
+
+def _is_framework_signal(exc: BaseException) -> bool:
+    """Typer's own exits and usage errors (its vendored Click's classes) pass through untouched."""
+    module = type(exc).__module__
+    return module.startswith(("typer", "click"))
+
+
+app = typer.Typer(
+    name="bytespike",
+    cls=ErrorBoundaryGroup,
+    help="Use the ByteSpike LLM gateway from your terminal and your editors.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"bytespike {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    offline: bool = typer.Option(
+        False, "--offline", help="Use the built-in offline gateway for this command (no key, no network).",
+        envvar="BYTESPIKE_OFFLINE",
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide progress and hints; errors still show."),
+    version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    ctx.obj = {"offline": offline}
+    _ui.set_quiet(quiet)
+
+
+def _mount() -> None:
+    from bytespike_cli.cli import commands  # noqa: F401  (each module registers itself)
+
+    commands.register(app)
+
+
+_mount()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="bytespike")

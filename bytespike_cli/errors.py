@@ -1,0 +1,98 @@
+"""One error hierarchy and one exit-code table.
+
+Core code raises these; the CLI's error boundary (``cli/app.py``) is the only place that turns them
+into ``error:`` / ``hint:`` lines and an exit code. Keep this module free of heavy imports: it is
+loaded for ``bytespike --help``.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from pathlib import Path
+
+
+class ExitCode(IntEnum):
+    """Documented in README.md ("Exit codes"); scripts may rely on these numbers."""
+
+    OK = 0
+    FAILURE = 1  # a check failed (verify/doctor found a problem), or an unexpected internal error
+    USAGE = 2  # bad flags or arguments (also what Typer/Click use)
+    AUTH = 3  # no key, malformed key, 401
+    BUDGET = 4  # 402: wallet empty or the key's quota reached
+    PERMISSION = 5  # 403 and model errors: IP denied, model outside the key's group, unknown model
+    RATE_LIMIT = 6  # 429: spend window or concurrency limit
+    NETWORK = 7  # DNS, refused, TLS, proxy, timeout
+    GATEWAY = 8  # 5xx or an answer we cannot understand
+    CONFIG = 9  # a settings file we cannot read, parse or write
+    BUSY = 10  # another program holds the file (an editor that would overwrite us, a lock)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+class BytespikeError(Exception):
+    """An error a user can act on: what happened, and how to fix it."""
+
+    exit_code: ExitCode = ExitCode.FAILURE
+
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: ExitCode | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        if exit_code is not None:
+            self.exit_code = exit_code
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(BytespikeError):
+    exit_code = ExitCode.USAGE
+
+
+class AuthError(BytespikeError):
+    exit_code = ExitCode.AUTH
+
+
+class BudgetError(BytespikeError):
+    exit_code = ExitCode.BUDGET
+
+
+class PermissionDenied(BytespikeError):
+    exit_code = ExitCode.PERMISSION
+
+
+class RateLimited(BytespikeError):
+    exit_code = ExitCode.RATE_LIMIT
+
+    def __init__(self, message: str, hint: str | None = None, *, reset_at: float | None = None):
+        super().__init__(message, hint)
+        self.reset_at = reset_at
+
+
+class NetworkError(BytespikeError):
+    exit_code = ExitCode.NETWORK
+
+
+class GatewayError(BytespikeError):
+    exit_code = ExitCode.GATEWAY
+
+
+class ConfigFileError(BytespikeError):
+    """A file we cannot parse or write. Names the file (and line when known)."""
+
+    exit_code = ExitCode.CONFIG
+
+    def __init__(self, path: Path | str, problem: str, hint: str | None = None, *, line: int | None = None):
+        where = f"{path}:{line}" if line else f"{path}"
+        super().__init__(f"{where}: {problem}", hint)
+        self.path = Path(path)
+        self.line = line
+
+
+class ToolBusy(BytespikeError):
+    exit_code = ExitCode.BUSY
+
+
+class CheckFailed(BytespikeError):
+    """A diagnostic command found problems; the details were already reported."""
+
+    exit_code = ExitCode.FAILURE

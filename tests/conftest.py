@@ -1,0 +1,37 @@
+"""Shared fixtures. Every test runs with HOME and all platform directories in a temp dir."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REAL_HOME = Path(os.path.expanduser("~")).resolve()
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Point HOME, XDG dirs, APPDATA and BYTESPIKE_HOME at a fresh temp dir; drop ambient credentials."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    for var, sub in (
+        ("XDG_CONFIG_HOME", ".config"),
+        ("XDG_STATE_HOME", ".local/state"),
+        ("XDG_CACHE_HOME", ".cache"),
+        ("XDG_DATA_HOME", ".local/share"),
+        ("APPDATA", "AppData/Roaming"),
+        ("LOCALAPPDATA", "AppData/Local"),
+    ):
+        monkeypatch.setenv(var, str(home / sub))
+    monkeypatch.setenv("BYTESPIKE_HOME", str(home / ".bytespike-test"))
+    for var in (
+        "BYTESPIKE_API_KEY", "BYTESPIKE_BASE_URL", "BYTESPIKE_PROFILE", "BYTESPIKE_OFFLINE", "BYTESPIKE_DEBUG",
+        "OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL",
+        "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    yield home
+    assert Path(os.path.expanduser("~")).resolve() != REAL_HOME

@@ -6,4 +6,13 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    from bytespike_cli.cli import auth, models, verify, warm
+
+    app.command("login")(auth.login)
+    app.command("logout")(auth.logout)
+    app.command("status")(auth.status)
+    app.add_typer(auth.profiles_app, name="profiles")
+    app.command("print-key")(auth.print_key)
+    app.command("verify")(verify.verify)
+    app.command("models")(models.models)
+    app.command("warm")(warm.warm)

@@ -1,0 +1,113 @@
+"""bytespike warm: warm cold routes and show time to first byte and first token."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from bytespike_cli.cli import _ui
+from bytespike_cli.cli._options import JsonOpt, OfflineOpt, ProfileOpt
+
+
+def _ms(value: Optional[float]) -> str:
+    return f"{value:.0f} ms" if value is not None else "–"
+
+
+def _table(models, samples, count):
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("MODEL", "PROTOCOL", "DONE", "COLD TTFB", "COLD TTFT", "WARM TTFT (p50)", "STATUS"):
+        table.add_column(column)
+    from bytespike_cli.warm import summarize
+
+    for summary in summarize(models, samples):
+        done = len(samples.get(summary.model, []))
+        errors = summary.errors
+        state = Text(errors[-1][:60], style="red") if errors else Text("ok" if done >= count else "…", style="green" if done >= count else "")
+        cold = summary.cold
+        table.add_row(Text(summary.model), summary.protocol, f"{done}/{count}", _ms(cold.ttfb_ms if cold else None),
+                      _ms(cold.ttft_ms if cold else None), _ms(summary.warm_ttft_ms), state)
+    return table
+
+
+def warm(
+    ctx: typer.Context,
+    model_ids: List[str] = typer.Argument(..., metavar="MODEL...", help="Model ids to warm (see `bytespike models`)."),
+    count: int = typer.Option(3, "--count", "-n", min=1, max=100, help="Requests per model; the first is the cold one."),
+    concurrency: int = typer.Option(4, "--concurrency", "-c", min=1, max=64, help="Models warmed at the same time."),
+    keep_warm: Optional[float] = typer.Option(None, "--keep-warm", min=10, help="Then send one request per model every SECONDS until Ctrl-C.", metavar="SECONDS"),
+    profile: ProfileOpt = None,
+    offline: OfflineOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send the smallest billed request (streamed, max_tokens 1) per model and time the first token."""
+    import asyncio
+
+    from bytespike_cli.errors import PermissionDenied
+    from bytespike_cli.gateway import GatewayClient, closest_model_ids
+    from bytespike_cli.settings import resolve
+    from bytespike_cli import warm as core
+
+    r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
+    r.require_key()
+    with GatewayClient(r) as client:
+        catalogue, _ = client.list_models()
+    by_id = {m.id: m for m in catalogue}
+    chosen = []
+    for model_id in dict.fromkeys(model_ids):
+        if model_id not in by_id:
+            near = closest_model_ids(model_id, catalogue)
+            raise PermissionDenied(f"model '{model_id}' is not in this key's catalogue",
+                                   f"did you mean {', '.join(near)}?" if near else "run `bytespike models` for the ids you can use")
+        chosen.append(by_id[model_id])
+    total = len(chosen) * count
+    more = f", then {len(chosen)} every {keep_warm:.0f} s until Ctrl-C" if keep_warm else ""
+    _ui.info(f"each request is billed (tiny: max_tokens 1): {total} requests{more}")
+
+    samples: dict[str, list] = {m.id: [] for m in chosen}
+    live = None
+    if not json_out and _ui.is_tty(_ui.stderr().file):
+        from rich.live import Live
+
+        live = Live(_table(chosen, samples, count), console=_ui.stderr(), refresh_per_second=8, transient=True)
+
+    def on_sample(sample) -> None:
+        samples[sample.model].append(sample)
+        if live is not None:
+            live.update(_table(chosen, samples, count))
+
+    interrupted = False
+    try:
+        if live is not None:
+            live.start()
+        asyncio.run(core.warm(r, chosen, count=count, concurrency=concurrency, keep_warm_s=keep_warm, on_sample=on_sample))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if live is not None:
+            live.stop()
+    summaries = core.summarize(chosen, samples)
+    if json_out:
+        _ui.print_json({"models": [s.to_json() for s in summaries], "interrupted": interrupted})
+    else:
+        _ui.rich_result(_table(chosen, samples, count))
+    if interrupted:
+        _ui.stderr().print("interrupted", markup=False)
+        raise typer.Exit(130)
+    failures = [s for s in summaries if s.errors]
+    if failures:
+        raise _first_error(failures)
+
+
+def _first_error(failures):
+    from bytespike_cli.errors import BytespikeError, ExitCode
+
+    first = failures[0].failed[0]
+    return BytespikeError(
+        f"{len(failures)} of the models could not be warmed; {first.model}: {first.error}",
+        f"run `bytespike verify --model {first.model} --chat` for the cause and its fix",
+        exit_code=ExitCode(first.exit_code or ExitCode.GATEWAY),
+    )

@@ -1,0 +1,460 @@
+"""The only place that talks HTTP to the gateway: endpoints, quota headers, status → error mapping."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bytespike_cli import __version__
+from bytespike_cli.errors import (
+    AuthError,
+    BudgetError,
+    BytespikeError,
+    GatewayError,
+    NetworkError,
+    PermissionDenied,
+    RateLimited,
+)
+from bytespike_cli.redact import redact
+from bytespike_cli.settings import Resolved
+
+CONSOLE = "https://console.bytespike.ai"
+USER_AGENT = f"bytespike-cli/{__version__}"
+
+# The catalogue says which family a model belongs to, not which protocol serves it natively
+# (gateway-api.md §6): this table is the documented native protocol per family.
+NATIVE_PROTOCOLS: dict[str, tuple[str, ...]] = {
+    "claude": ("anthropic",),
+    "gpt": ("openai",),
+    "gemini": ("gemini",),
+    "deepseek": ("anthropic", "openai"),
+}
+ALL_PROTOCOLS = ("anthropic", "openai", "gemini")
+# Low-latency tiers are named that way across vendors (haiku, mini, flash, nano, lite).
+_LOW_LATENCY = re.compile(r"(^|[-_.])(haiku|mini|flash|nano|lite)([-_.]|$)")
+
+
+@dataclass(frozen=True)
+class Model:
+    id: str
+    family: str
+    owned_by: str = ""
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    capabilities: tuple[str, ...] = ()
+    input_modalities: tuple[str, ...] = ()
+    native_protocols: tuple[str, ...] = ("openai",)
+    low_latency: bool = False
+
+    @property
+    def translated_protocols(self) -> tuple[str, ...]:
+        return tuple(p for p in ALL_PROTOCOLS if p not in self.native_protocols)
+
+    @classmethod
+    def from_api(cls, item: dict[str, Any]) -> "Model":
+        family = str(item.get("family") or item.get("owned_by") or "").lower()
+        model_id = str(item["id"])
+        return cls(
+            id=model_id,
+            family=family,
+            owned_by=str(item.get("owned_by") or ""),
+            context_window=_int_or_none(item.get("context_window")),
+            max_output_tokens=_int_or_none(item.get("max_output_tokens")),
+            capabilities=tuple(str(c) for c in item.get("capabilities") or ()),
+            input_modalities=tuple(str(c) for c in item.get("input_modalities") or ()),
+            native_protocols=NATIVE_PROTOCOLS.get(family, ("openai",)),
+            low_latency=bool(_LOW_LATENCY.search(model_id.lower())),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "family": self.family,
+            "context_window": self.context_window,
+            "max_output_tokens": self.max_output_tokens,
+            "capabilities": list(self.capabilities),
+            "native_protocols": list(self.native_protocols),
+            "translated_protocols": list(self.translated_protocols),
+            "low_latency": self.low_latency,
+        }
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _float_or_none(value: str | None) -> float | None:
+    try:
+        return float(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The gateway's quota headers (sent on every response, success or error)."""
+
+    limit_usd: float | None = None
+    remaining_usd: float | None = None
+    reset_at: float | None = None  # Unix seconds
+    key_remaining_usd: float | None = None
+    org_remaining_usd: float | None = None
+
+    @classmethod
+    def from_headers(cls, headers: httpx.Headers | dict[str, str]) -> "Quota":
+        get = headers.get
+        return cls(
+            limit_usd=_float_or_none(get("x-ratelimit-limit")),
+            remaining_usd=_float_or_none(get("x-ratelimit-remaining")),
+            reset_at=_float_or_none(get("x-ratelimit-reset")),
+            key_remaining_usd=_float_or_none(get("x-quota-remaining-credits")),
+            org_remaining_usd=_float_or_none(get("x-org-quota-remaining-credits")),
+        )
+
+    @property
+    def present(self) -> bool:
+        return any(v is not None for v in self.to_json().values())
+
+    def to_json(self) -> dict[str, float | None]:
+        return {
+            "ratelimit_limit_usd": self.limit_usd,
+            "ratelimit_remaining_usd": self.remaining_usd,
+            "ratelimit_reset": self.reset_at,
+            "key_remaining_usd": self.key_remaining_usd,
+            "org_remaining_usd": self.org_remaining_usd,
+        }
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str | None
+    tier: str | None
+    available_usd: float | None
+    low_balance_threshold_usd: float | None
+    low_balance_flagged: bool
+    org_name: str | None
+    allowed_models: tuple[str, ...] = ()
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> "Account":
+        user = data.get("user") or {}
+        balance = data.get("balance") or {}
+        org = data.get("org") or {}
+        return cls(
+            username=user.get("username"),
+            tier=user.get("tier"),
+            available_usd=balance.get("available_usd"),
+            low_balance_threshold_usd=balance.get("low_balance_threshold_usd"),
+            low_balance_flagged=bool(balance.get("low_balance_flagged")),
+            org_name=org.get("name") if isinstance(org, dict) else None,
+            allowed_models=tuple(m.get("id") for m in data.get("allowed_models") or () if isinstance(m, dict)),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "tier": self.tier,
+            "available_usd": self.available_usd,
+            "low_balance_threshold_usd": self.low_balance_threshold_usd,
+            "low_balance_flagged": self.low_balance_flagged,
+            "org": self.org_name,
+        }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A successful answer: its JSON, quota headers and how long it took."""
+
+    data: Any
+    quota: Quota
+    status: int
+    elapsed_ms: float
+    http_version: str = ""
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    type: str = ""
+    code: str = ""
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_error_body(body: bytes | str) -> ErrorDetail:
+    """Read an error in any of the three envelopes (OpenAI, Anthropic, Google)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        return ErrorDetail(message=text.strip()[:200])
+    err = data.get("error") if isinstance(data, dict) else None
+    if not isinstance(err, dict):
+        return ErrorDetail(message=str(data)[:200])
+    return ErrorDetail(
+        type=str(err.get("type") or err.get("status") or ""),
+        code=str(err.get("code") or ""),
+        message=str(err.get("message") or ""),
+    )
+
+
+def _reset_text(reset_at: float | None) -> str:
+    if not reset_at:
+        return "when the window resets"
+    wait = max(0, int(reset_at - time.time()))
+    local = time.strftime("%H:%M", time.localtime(reset_at))
+    minutes, seconds = divmod(wait, 60)
+    span = f"{minutes} min" if minutes else f"{seconds} s"
+    return f"at {local} (in {span})"
+
+
+def error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: str | None = None) -> BytespikeError:
+    """Map the gateway's error table (gateway-api.md §5.2) to a message, a hint and an exit code."""
+    tag = (detail.code or detail.type).lower()
+    said = f" ({status} {detail.code or detail.type}: {detail.message})" if detail.message else f" ({status})"
+    what_model = f"model '{model}'" if model else "the model"
+    if status == 401:
+        return AuthError(
+            f"the gateway rejected the key: it is wrong, revoked or expired{said}",
+            f"create or rotate a key at {CONSOLE}/keys, then run `bytespike login`",
+        )
+    if status == 402:
+        if "quota" in tag:
+            return BudgetError(
+                f"this key has used up its lifetime quota{said}",
+                f"raise the key's quota at {CONSOLE}/keys (quota 0 = unlimited), or use another key",
+            )
+        return BudgetError(
+            f"the wallet is empty: the balance cannot cover this request{said}",
+            f"top up at {CONSOLE}/billing (credits land in about 30 s); a smaller max_tokens also needs less",
+        )
+    if status == 403:
+        if "model" in tag or tag == "permission_denied" and "model" in detail.message.lower():
+            return PermissionDenied(
+                f"{what_model} is not in this key's group{said}",
+                "pick a model from `bytespike models`, or use a key whose group includes it "
+                f"(groups are set per key at {CONSOLE}/keys)",
+            )
+        if tag == "permission_error" or "org" in detail.message.lower():
+            return PermissionDenied(
+                f"the key's organisation is paused{said}",
+                "ask your organisation's admin to resume it or to issue you another key",
+            )
+        return PermissionDenied(
+            f"this machine's IP address is not allowed to use the key{said}",
+            f"edit the key's IP allow/deny lists at {CONSOLE}/keys, or use the key from an allowed network",
+        )
+    if status == 429:
+        if "concurrency" in tag:
+            return RateLimited(
+                f"too many requests at once for this account{said}",
+                "wait 1–3 seconds and retry, or lower --concurrency",
+                reset_at=quota.reset_at,
+            )
+        return RateLimited(
+            f"the key's spend limit for this window is reached{said}",
+            f"wait until it resets {_reset_text(quota.reset_at)}, or raise rate_limit_5h/1d/7d at {CONSOLE}/keys",
+            reset_at=quota.reset_at,
+        )
+    if status in (400, 404) and (
+        "model" in tag or tag in ("not_found_error", "not_found") and model is not None
+    ):
+        if "unsupported" in tag:
+            return PermissionDenied(
+                f"{what_model} is retired or not supported any more{said}",
+                "run `bytespike models` for the current ids",
+            )
+        if "not_allowed" in tag or "group" in tag:
+            return PermissionDenied(
+                f"{what_model} is not allowed for this key's group{said}",
+                "pick a model from `bytespike models`, or use a key whose group includes it",
+            )
+        return PermissionDenied(
+            f"{what_model} does not exist on the gateway{said}",
+            "run `bytespike models` for the ids your key can use (ids are dashed, e.g. gemini-3-1-pro)",
+        )
+    if status == 404:
+        return GatewayError(
+            f"the gateway has no such endpoint{said}",
+            "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai (bytespike adds /v1)",
+        )
+    if status >= 500:
+        return GatewayError(
+            f"the gateway could not serve the request{said}",
+            "retry in a moment (nothing was billed); if it persists, try another model",
+        )
+    return GatewayError(f"the gateway refused the request{said}", "run with BYTESPIKE_DEBUG=1 for details")
+
+
+def _proxy_env() -> str:
+    import os
+
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
+        if os.environ.get(name):
+            return f"{name}={redact(os.environ[name])}"
+    return ""
+
+
+def network_error(exc: httpx.HTTPError, url: str) -> NetworkError:
+    """One message and hint per way a connection fails: DNS, refused, TLS, proxy, timeout."""
+    host = httpx.URL(url).host
+    text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}"
+    proxy = _proxy_env()
+    via = f" (through {proxy})" if proxy else ""
+    if isinstance(exc, httpx.ProxyError) or (proxy and "proxy" in text.lower()):
+        return NetworkError(
+            f"the proxy refused or broke the connection to {host}{via}",
+            f"check the proxy, or bypass it: export NO_PROXY={host}",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        phase = "connecting to" if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) else "waiting for"
+        return NetworkError(
+            f"timed out {phase} {host}{via}",
+            "check your connection and retry; a buffering corporate proxy also causes this "
+            f"(export NO_PROXY={host})",
+        )
+    lowered = text.lower()
+    if any(s in lowered for s in ("name or service not known", "nodename nor servname", "getaddrinfo failed",
+                                  "temporary failure in name resolution", "no address associated", "name resolution")):
+        return NetworkError(
+            f"cannot resolve {host}: DNS lookup failed{via}",
+            "check the base URL for typos (`bytespike status`) and your DNS / network connection",
+        )
+    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+        return NetworkError(
+            f"TLS handshake with {host} failed: {type(exc).__name__}{via}",
+            "a corporate proxy may intercept TLS: point SSL_CERT_FILE at its CA bundle, or set NO_PROXY for the host",
+        )
+    if "refused" in lowered:
+        return NetworkError(
+            f"connection to {host} refused{via}",
+            "nothing listens at that address: check the base URL and port (`bytespike status`)",
+        )
+    return NetworkError(f"cannot reach {host}: {type(exc).__name__}{via}", "check your network connection and retry")
+
+
+DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
+
+
+class GatewayClient:
+    """A thin synchronous client. One per command; closed with ``with``."""
+
+    def __init__(self, resolved: Resolved, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, key: str | None = None):
+        self.resolved = resolved
+        self.key = key if key is not None else resolved.key
+        self._client = httpx.Client(
+            base_url=resolved.base_url,
+            timeout=timeout,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> "GatewayClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _auth(self) -> dict[str, str]:
+        if not self.key:
+            self.resolved.require_key()
+        return {"Authorization": f"Bearer {self.key}"}
+
+    def request(self, method: str, path: str, *, model: str | None = None, **kwargs: Any) -> Reply:
+        headers = {**self._auth(), **kwargs.pop("headers", {})}
+        started = time.perf_counter()
+        try:
+            response = self._client.request(method, path, headers=headers, **kwargs)
+        except httpx.HTTPError as exc:
+            raise network_error(exc, self.resolved.base_url) from None
+        elapsed = (time.perf_counter() - started) * 1000
+        quota = Quota.from_headers(response.headers)
+        if response.status_code >= 400:
+            raise error_for_status(response.status_code, parse_error_body(response.content), quota, model=model)
+        try:
+            data = response.json()
+        except ValueError:
+            raise GatewayError(
+                f"{self.resolved.base_url}{path} did not answer like a ByteSpike gateway (no JSON)",
+                "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai",
+            ) from None
+        return Reply(data, quota, response.status_code, elapsed, response.http_version)
+
+    def ping(self) -> Reply:
+        """Reach the host without credentials: any HTTP answer proves DNS, TCP, TLS and proxy work."""
+        started = time.perf_counter()
+        try:
+            response = self._client.get("/", headers={"Accept": "*/*"})
+        except httpx.HTTPError as exc:
+            raise network_error(exc, self.resolved.base_url) from None
+        return Reply(None, Quota.from_headers(response.headers), response.status_code,
+                     (time.perf_counter() - started) * 1000, response.http_version)
+
+    def list_models(self, family: str | None = None, capability: list[str] | tuple[str, ...] | None = None):
+        params: list[tuple[str, str]] = []
+        if family:
+            params.append(("family", family))
+        for cap in capability or ():
+            params.append(("capability", cap))
+        reply = self.request("GET", "/v1/models", params=params)
+        items = reply.data.get("data") if isinstance(reply.data, dict) else None
+        if not isinstance(items, list):
+            raise GatewayError("the model list from the gateway is not in the expected shape",
+                               "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai")
+        models = [Model.from_api(item) for item in items if isinstance(item, dict) and item.get("id")]
+        # Filter client-side too: an older gateway may ignore the query parameters.
+        if family:
+            models = [m for m in models if m.family == family.lower() or m.owned_by == family.lower()]
+        for cap in capability or ():
+            models = [m for m in models if cap in m.capabilities]
+        return models, reply
+
+    def account(self) -> tuple[Account, Reply]:
+        reply = self.request("GET", "/api/v1/me/account")
+        return Account.from_api(reply.data if isinstance(reply.data, dict) else {}), reply
+
+    def chat_probe(self, model: str) -> Reply:
+        """One billed, tiny chat completion, the way editors' "Verify" buttons check a key."""
+        body = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1, "stream": False}
+        return self.request("POST", "/v1/chat/completions", json=body, model=model)
+
+
+def default_models(models: list[Model], prefer_family: str | None = None) -> tuple[Model, Model | None]:
+    """A sensible chat model and a fast model from the live catalogue (never a hard-coded id).
+
+    Chat: a tool-using, streaming model that is not a low-latency tier; the "sonnet"/general tier of the
+    preferred family first. Fast: a low-latency tool-using model, same family first.
+    """
+    if not models:
+        raise GatewayError("the gateway lists no models for this key",
+                           "the key's group has no models: ask your admin to grant a group, or use another key")
+    families = [prefer_family] if prefer_family else []
+    families += ["claude", "gpt", "gemini", "deepseek"]
+
+    def rank(model: Model) -> tuple[int, int, int]:
+        family_rank = families.index(model.family) if model.family in families else len(families)
+        capable = 0 if {"tool_use", "streaming"} <= set(model.capabilities) else 1
+        return (family_rank, capable, 0 if "sonnet" in model.id else 1)
+
+    text_models = [m for m in models if "text" in m.capabilities or not m.capabilities] or models
+    chat_pool = [m for m in text_models if not m.low_latency] or text_models
+    chat = min(chat_pool, key=rank)
+    fast_pool = [m for m in text_models if m.low_latency and m.id != chat.id]
+    fast = min(fast_pool, key=lambda m: (m.family != chat.family, rank(m))) if fast_pool else None
+    return chat, fast
+
+
+def closest_model_ids(wanted: str, models: list[Model], n: int = 3) -> list[str]:
+    import difflib
+
+    return difflib.get_close_matches(wanted, [m.id for m in models], n=n, cutoff=0.5)

@@ -1,0 +1,105 @@
+"""Which profile, base URL and key a command uses, and where each came from.
+
+Lookup order (documented in README.md):
+- profile:  --profile  >  $BYTESPIKE_PROFILE  >  config.toml active_profile  >  "default"
+- base URL: --base-url >  $BYTESPIKE_BASE_URL >  the profile's base_url      >  https://llm.bytespike.ai
+- key:      $BYTESPIKE_API_KEY  >  the profile's key file
+Offline mode (--offline, $BYTESPIKE_OFFLINE=1, or ``offline = true`` in the profile) replaces the
+base URL and key with the built-in offline gateway's.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+
+from bytespike_cli import config, credentials, paths
+from bytespike_cli.errors import AuthError
+
+OFFLINE_SOURCE = "built-in offline gateway"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    profile: str
+    profile_source: str
+    base_url: str  # the gateway root, e.g. https://llm.bytespike.ai (no /v1)
+    base_url_source: str
+    key: str | None
+    key_source: str
+    offline: bool = False
+
+    @property
+    def openai_base(self) -> str:
+        return self.base_url + "/v1"
+
+    @property
+    def anthropic_base(self) -> str:
+        return self.base_url
+
+    @property
+    def gemini_base(self) -> str:
+        return self.base_url + "/v1beta"
+
+    def require_key(self) -> str:
+        if self.key:
+            return self.key
+        raise AuthError(
+            f"no ByteSpike key for profile '{self.profile}'",
+            "run `bytespike login`, set BYTESPIKE_API_KEY, or try everything offline with `bytespike --offline …`",
+        )
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def resolve(profile: str | None = None, *, offline: bool = False, base_url: str | None = None) -> Resolved:
+    doc = config.load()
+    if profile:
+        name, profile_source = config.check_profile_name(profile), "--profile"
+    elif os.environ.get("BYTESPIKE_PROFILE"):
+        name, profile_source = config.check_profile_name(os.environ["BYTESPIKE_PROFILE"]), "env BYTESPIKE_PROFILE"
+    elif config.active_profile(doc):
+        name, profile_source = config.active_profile(doc), f"active profile in {paths.config_file()}"
+    else:
+        name, profile_source = config.DEFAULT_PROFILE, "default"
+    stored = config.profiles(doc).get(name, {})
+
+    if offline or _env_flag("BYTESPIKE_OFFLINE") or bool(stored.get("offline")):
+        from bytespike_cli.fakegateway import DEMO_KEY
+
+        return Resolved(name, profile_source, offline_gateway_url(), OFFLINE_SOURCE, DEMO_KEY, OFFLINE_SOURCE, True)
+
+    if base_url:
+        url, url_source = config.normalize_base_url(base_url), "--base-url"
+    elif os.environ.get("BYTESPIKE_BASE_URL"):
+        url, url_source = config.normalize_base_url(os.environ["BYTESPIKE_BASE_URL"]), "env BYTESPIKE_BASE_URL"
+    elif stored.get("base_url"):
+        url, url_source = config.normalize_base_url(str(stored["base_url"])), f"profile '{name}'"
+    else:
+        url, url_source = config.DEFAULT_BASE_URL, "default"
+
+    env_key = os.environ.get("BYTESPIKE_API_KEY")
+    if env_key and env_key.strip():
+        key, key_source = credentials.clean_key(env_key), "env BYTESPIKE_API_KEY"
+    else:
+        key = credentials.load_key(name)
+        key_source = f"key file {paths.key_file(name)}" if key else "none"
+    return Resolved(name, profile_source, url, url_source, key, key_source, False)
+
+
+_offline_lock = threading.Lock()
+_offline_gateway = None
+
+
+def offline_gateway_url() -> str:
+    """Start the built-in offline gateway once per process (a daemon thread) and return its root URL."""
+    global _offline_gateway
+    with _offline_lock:
+        if _offline_gateway is None:
+            from bytespike_cli.fakegateway import FakeGateway
+
+            _offline_gateway = FakeGateway().start()
+        return _offline_gateway.base_url

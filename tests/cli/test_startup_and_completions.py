@@ -1,0 +1,66 @@
+"""`bytespike --help` stays light; shell completions match the app; the installed entry point works."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bytespike_cli.cli import completions
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("httpx", "questionary", "aiohttp", "uvloop", "bytespike_cli.proxy", "bytespike_cli.fakegateway")
+
+
+def test_help_imports_no_network_or_prompt_stack():
+    code = (
+        "import sys\nsys.argv=['bytespike','--help']\nfrom bytespike_cli.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules), code)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[] 0", out.stdout[-500:]
+
+
+def test_checked_in_completions_are_current():
+    for name, text in completions.render_all().items():
+        path = ROOT / "completions" / name
+        assert path.read_text(encoding="utf-8") == text, (
+            f"{path} is stale: run `python -m bytespike_cli.cli.completions --write`"
+        )
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
+@pytest.mark.parametrize("line, expected, absent", [
+    ("bytespike ", "verify", "--chat"),
+    ("bytespike ver", "verify", "login"),
+    ("bytespike verify --", "--chat", "--key-stdin"),
+    ("bytespike profiles ", "use", "verify"),
+])
+def test_bash_completion_completes_commands_and_options(line, expected, absent):
+    script = ROOT / "completions" / "bytespike.bash"
+    words = line.split(" ")
+    probe = (
+        f"source {script}\nCOMP_WORDS=({' '.join(repr(w) for w in words)})\nCOMP_CWORD={len(words) - 1}\n"
+        "_bytespike\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+    )
+    out = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert expected in out and absent not in out
+
+
+def test_installed_entry_point_runs_offline(tmp_path):
+    exe = Path(sys.executable).with_name("bytespike")
+    if not exe.exists():
+        pytest.skip("the package is not installed with its console script in this environment")
+    env = {**os.environ, "BYTESPIKE_HOME": str(tmp_path)}
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, env=env, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("bytespike ")
+    out = subprocess.run([str(exe), "--offline", "verify", "--chat"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "✓ chat completion" in out.stdout
+    missing = subprocess.run([str(exe), "nope"], capture_output=True, text=True, env=env, timeout=60)
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr

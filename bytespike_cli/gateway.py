@@ -343,6 +343,17 @@ def network_error(exc: httpx.HTTPError, url: str) -> NetworkError:
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 
 
+def timeout_from_env(default: httpx.Timeout | float) -> httpx.Timeout | float:
+    """``BYTESPIKE_TIMEOUT=SECONDS`` caps every wait (slow links, scripts that must not hang)."""
+    import os
+
+    value = os.environ.get("BYTESPIKE_TIMEOUT")
+    try:
+        return httpx.Timeout(float(value)) if value else default
+    except ValueError:
+        return default
+
+
 class GatewayClient:
     """A thin synchronous client. One per command; closed with ``with``."""
 
@@ -351,7 +362,7 @@ class GatewayClient:
         self.key = key if key is not None else resolved.key
         self._client = httpx.Client(
             base_url=resolved.base_url,
-            timeout=timeout,
+            timeout=timeout_from_env(timeout),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
         )

@@ -8,7 +8,14 @@ from typing import Callable, Iterator
 
 from bytespike_cli import credentials
 from bytespike_cli.errors import BytespikeError, ExitCode
-from bytespike_cli.gateway import GatewayClient, Quota, closest_model_ids, default_models
+from bytespike_cli.gateway import (
+    ErrorDetail,
+    GatewayClient,
+    Quota,
+    closest_model_ids,
+    default_models,
+    error_for_status,
+)
 from bytespike_cli.settings import Resolved
 
 
@@ -90,6 +97,11 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome) -> Ite
         except BytespikeError as exc:
             yield _failed("account and balance", exc)
             return
+        # Free endpoints answer 200 even when nothing billed would go through, so read the budget
+        # from the balance and the quota headers instead of spending money to find out.
+        if account.available_usd is not None and account.available_usd <= 0:
+            yield _failed("account and balance", error_for_status(402, ErrorDetail(code="insufficient_balance"), reply.quota))
+            return
         if account.available_usd is None:
             yield Check("account and balance", "warn", "the gateway did not report a balance")
         elif account.low_balance_flagged:
@@ -99,6 +111,18 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome) -> Ite
                         "top up at https://console.bytespike.ai/billing")
         else:
             yield Check("account and balance", "ok", f"balance ${account.available_usd:.2f}")
+
+        quota = outcome.quota or Quota()
+        if quota.key_remaining_usd is not None and quota.key_remaining_usd <= 0:
+            yield _failed("spend limits", error_for_status(402, ErrorDetail(code="quota_exceeded"), quota))
+            return
+        if quota.remaining_usd is not None and quota.remaining_usd <= 0:
+            yield _failed("spend limits", error_for_status(429, ErrorDetail(type="rate_limit_error"), quota))
+            return
+        if quota.present:
+            left = f"${quota.remaining_usd:.2f} of ${quota.limit_usd:.2f} left in the current window" \
+                if quota.remaining_usd is not None and quota.limit_usd is not None else "within limits"
+            yield Check("spend limits", "ok", left)
 
         if model:
             if model not in {m.id for m in models}:

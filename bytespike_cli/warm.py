@@ -12,7 +12,15 @@ from typing import Callable
 import httpx
 
 from bytespike_cli.errors import ExitCode
-from bytespike_cli.gateway import USER_AGENT, Model, Quota, error_for_status, network_error, parse_error_body
+from bytespike_cli.gateway import (
+    USER_AGENT,
+    Model,
+    Quota,
+    error_for_status,
+    network_error,
+    parse_error_body,
+    timeout_from_env,
+)
 from bytespike_cli.settings import Resolved
 from bytespike_cli.sse import Event, SSEParser
 
@@ -206,7 +214,7 @@ async def warm(
         if on_sample:
             on_sample(sample)
 
-    async with httpx.AsyncClient(timeout=timeout, headers={"User-Agent": USER_AGENT}) as client:
+    async with httpx.AsyncClient(timeout=timeout_from_env(timeout), headers={"User-Agent": USER_AGENT}) as client:
         async def run_model(model: Model) -> None:
             async with limit:
                 for index in range(count):

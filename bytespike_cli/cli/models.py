@@ -11,8 +11,8 @@ from bytespike_cli.cli._options import JsonOpt, OfflineOpt, ProfileOpt
 
 
 def _tokens(value: Optional[int]) -> str:
-    if value is None:
-        return "?"
+    if not value:
+        return "–"
     if value >= 1_000_000 and value % 1_000_000 == 0:
         return f"{value // 1_000_000}M"
     return f"{value // 1000}K" if value >= 1000 else str(value)
@@ -44,12 +44,15 @@ def models(
         _ui.info("drop --family/--capability, or check the key's group with `bytespike verify`")
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column, justify in (("ID", "left"), ("FAMILY", "left"), ("CONTEXT", "right"), ("MAX OUT", "right"),
-                            ("NATIVE", "left"), ("CAPABILITIES", "left"), ("FAST", "center")):
-        table.add_column(column, justify=justify)
+    # Ids are what people copy: never cut or wrap them; capabilities wrap instead.
+    table.add_column("ID", no_wrap=True, min_width=max(len(m.id) for m in found))
+    for column, justify in (("FAMILY", "left"), ("CONTEXT", "right"), ("MAX OUT", "right"), ("NATIVE", "left")):
+        table.add_column(column, justify=justify, no_wrap=True)
+    table.add_column("CAPABILITIES", min_width=18, overflow="fold")
+    table.add_column("FAST", justify="center", no_wrap=True)
     for m in found:
         table.add_row(Text(m.id), Text(m.family), _tokens(m.context_window), _tokens(m.max_output_tokens),
-                      Text(",".join(m.native_protocols)), Text(",".join(c for c in m.capabilities if c != "text")),
+                      Text(" ".join(m.native_protocols)), Text(" ".join(c for c in m.capabilities if c != "text")),
                       "⚡" if m.low_latency else "")
     _ui.rich_result(table)
     _ui.info("NATIVE: the protocol served without translation (others are translated routes). "

@@ -19,3 +19,25 @@ class Run:
 @pytest.fixture
 def run() -> Run:
     return Run()
+
+
+@pytest.fixture
+def gateway():
+    from bytespike_cli.fakegateway import FakeGateway
+
+    with FakeGateway() as gw:
+        yield gw
+
+
+@pytest.fixture
+def use_key(monkeypatch, gateway):
+    """Point the CLI at the fake gateway with one of its test keys."""
+    from bytespike_cli.fakegateway import TEST_KEYS
+
+    def use(name: str = "default") -> str:
+        key = TEST_KEYS[name]
+        monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url)
+        monkeypatch.setenv("BYTESPIKE_API_KEY", key)
+        return key
+
+    return use

@@ -1,0 +1,243 @@
+"""verify, models, warm and login against the fake gateway on a real socket: every error class."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from bytespike_cli.errors import ExitCode
+from bytespike_cli.fakegateway import DEMO_KEY, TEST_KEYS
+
+
+def catalogue_ids(run, *args):
+    result = run("models", "--json", *args)
+    assert result.exit_code == 0, result.stderr
+    return [m["id"] for m in json.loads(result.stdout)]
+
+
+def test_verify_passes_and_shows_quota_headers(run, use_key, gateway):
+    use_key("default")
+    result = run("verify")
+    assert result.exit_code == 0, result.stderr
+    for name in ("key format", "reachability", "key accepted (GET /v1/models)", "account and balance"):
+        assert f"✓ {name}" in result.stdout
+    assert "quota headers:" in result.stdout and "key_remaining_usd=" in result.stdout
+    assert not any(r.path == "/v1/chat/completions" for r in gateway.requests), "verify without --chat must not bill"
+
+
+def test_verify_chat_sends_one_token_completion(run, use_key, gateway):
+    use_key("default")
+    result = run("verify", "--chat")
+    assert result.exit_code == 0, result.stderr
+    chats = [r for r in gateway.requests if r.path == "/v1/chat/completions"]
+    assert len(chats) == 1 and chats[0].json["max_tokens"] == 1
+    assert "✓ chat completion" in result.stdout and "billed" in result.stderr
+
+
+@pytest.mark.parametrize("key_name, fault, code, message, hint", [
+    ("revoked", None, ExitCode.AUTH, "rejected the key", "rotate a key"),
+    ("empty_wallet", None, ExitCode.BUDGET, "wallet is empty", "top up"),
+    ("quota_reached", None, ExitCode.BUDGET, "lifetime quota", "raise the key's quota"),
+    ("ip_denied", None, ExitCode.PERMISSION, "IP address is not allowed", "IP allow/deny"),
+    ("paused_org", None, ExitCode.PERMISSION, "organisation is paused", "admin"),
+    ("rate_limited", None, ExitCode.RATE_LIMIT, "spend limit", "wait until it resets at"),
+    ("default", "status=500", ExitCode.GATEWAY, "could not serve", "retry in a moment"),
+    ("default", "status=503", ExitCode.GATEWAY, "could not serve", "retry in a moment"),
+    ("default", "status=429", ExitCode.RATE_LIMIT, "spend limit", "wait until it resets"),
+])
+def test_verify_error_classes(run, use_key, gateway, key_name, fault, code, message, hint):
+    key = use_key(key_name)
+    gateway.set_fault(fault)
+    result = run("verify", "--json")
+    assert result.exit_code == code, result.output
+    data = json.loads(result.stdout)
+    failed = [c for c in data["checks"] if c["status"] == "fail"]
+    assert len(failed) == 1 and message in failed[0]["detail"] and hint in failed[0]["hint"]
+    assert failed[0]["exit_code"] == code and data["ok"] is False
+    human = run("verify")
+    assert human.exit_code == code
+    assert f"error: " in human.stderr and message in human.stderr and f"hint: " in human.stderr
+    assert key not in human.output + result.output
+
+
+def test_verify_low_balance_is_a_warning_not_a_failure(run, use_key):
+    use_key("low_balance")
+    result = run("verify")
+    assert result.exit_code == 0
+    assert "! account and balance" in result.stdout and "low-balance threshold" in result.stdout
+
+
+def test_verify_unknown_model_suggests_closest(run, use_key):
+    use_key("default")
+    real = catalogue_ids(run)[0]
+    typo = real[:-1] + ("x" if real[-1] != "x" else "y")
+    result = run("verify", "--model", typo)
+    assert result.exit_code == ExitCode.PERMISSION
+    assert f"did you mean {real}" in result.stdout + result.stderr
+
+
+def test_verify_timeout(run, use_key, gateway, monkeypatch):
+    use_key("default")
+    gateway.set_fault("delay=3000")
+    monkeypatch.setenv("BYTESPIKE_TIMEOUT", "0.3")
+    result = run("verify")
+    assert result.exit_code == ExitCode.NETWORK and "timed out" in result.stderr
+
+
+def test_verify_connection_refused(run, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+    result = run("verify")
+    assert result.exit_code == ExitCode.NETWORK
+    assert "refused" in result.stderr and "hint: nothing listens" in result.stderr
+
+
+def test_verify_dns_failure(run, monkeypatch):
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", "https://gateway.does-not-exist.invalid")
+    monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+    result = run("verify")
+    assert result.exit_code == ExitCode.NETWORK
+    assert "cannot resolve gateway.does-not-exist.invalid" in result.stderr
+
+
+def test_wrong_base_path_is_a_404_with_url_hint(run, use_key, gateway, monkeypatch):
+    use_key("default")
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url + "/api/wrong")
+    result = run("verify")
+    assert result.exit_code == ExitCode.GATEWAY
+    assert "no such endpoint" in result.stderr and "gateway root" in result.stderr
+
+
+def test_chat_probe_model_errors_map_to_permission(use_key, gateway):
+    """403 model_not_in_group, 400 model_not_allowed, unsupported and unknown models: exit 5 each."""
+    from bytespike_cli.errors import PermissionDenied
+    from bytespike_cli.gateway import GatewayClient
+    from bytespike_cli.settings import resolve
+
+    use_key("claude")
+    all_models = set()
+    with GatewayClient(resolve(), key=TEST_KEYS["default"]) as client:
+        all_models = {m.id: m for m in client.list_models()[0]}
+    outside = next(m for m in all_models.values() if m.family == "gpt")
+    with GatewayClient(resolve()) as client:
+        with pytest.raises(PermissionDenied, match="not in this key's group"):
+            client.chat_probe(outside.id)
+        gateway.set_fault("model-error=400")
+        with pytest.raises(PermissionDenied, match="not allowed for this key's group"):
+            client.chat_probe(outside.id)
+        gateway.set_fault(None)
+        with pytest.raises(PermissionDenied, match="retired or not supported"):
+            client.chat_probe("deepseek-chat")
+        with pytest.raises(PermissionDenied, match="does not exist"):
+            client.chat_probe("no-such-model-1")
+
+
+def test_models_table_and_filters(run, use_key):
+    use_key("default")
+    everything = json.loads(run("models", "--json").stdout)
+    assert len(everything) >= 8
+    families = {m["family"] for m in everything}
+    assert {"claude", "gpt", "gemini"} <= families
+    claude = catalogue_ids(run, "--family", "claude")
+    assert claude and all(m["family"] == "claude" for m in everything if m["id"] in claude)
+    assert set(claude) == {m["id"] for m in everything if m["family"] == "claude"}
+    vision = catalogue_ids(run, "--capability", "vision")
+    assert set(vision) == {m["id"] for m in everything if "vision" in m["capabilities"]}
+
+    table = run("models")
+    assert table.exit_code == 0
+    for m in everything:
+        assert m["id"] in table.stdout
+    fast = [m for m in everything if m["low_latency"]]
+    assert fast and "⚡" in table.stdout
+    claude_row = next(m for m in everything if m["family"] == "claude")
+    assert claude_row["native_protocols"] == ["anthropic"] and "openai" in claude_row["translated_protocols"]
+
+
+def test_models_only_shows_the_keys_group(run, use_key):
+    use_key("gemini")
+    families = {m["family"] for m in json.loads(run("models", "--json").stdout)}
+    assert families == {"gemini"}
+
+
+def test_warm_reports_cold_then_warm_on_native_protocols(run, monkeypatch):
+    from bytespike_cli.fakegateway import FakeGateway
+
+    with FakeGateway(cold_start_ms=400) as gw:
+        monkeypatch.setenv("BYTESPIKE_BASE_URL", gw.base_url)
+        monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+        everything = json.loads(run("models", "--json").stdout)
+        pick = [next(m["id"] for m in everything if m["family"] == fam) for fam in ("claude", "gpt", "gemini")]
+        result = run("warm", *pick, "--count", "3", "--json")
+        assert result.exit_code == 0, result.stderr
+        assert "billed" in result.stderr
+        summaries = {s["model"]: s for s in json.loads(result.stdout)["models"]}
+        for model_id in pick:
+            s = summaries[model_id]
+            assert len(s["requests"]) == 3 and s["errors"] == []
+            assert s["cold_ttft_ms"] >= 400 > s["warm_ttft_ms_p50"]
+        sent = [(r.path, r.json) for r in gw.requests if r.method == "POST"]
+        assert sum(p == "/v1/messages" for p, _ in sent) == 3
+        assert sum(p == "/v1/chat/completions" for p, _ in sent) == 3
+        assert sum(p.startswith("/v1beta/models/") and p.endswith(":streamGenerateContent") for p, _ in sent) == 3
+        for path, body in sent:
+            if path.startswith("/v1beta"):
+                assert body["generationConfig"]["maxOutputTokens"] == 1
+            else:
+                assert body["max_tokens"] == 1 and body["stream"] is True
+
+
+def test_warm_unknown_model_and_errors(run, use_key, gateway):
+    use_key("default")
+    real = catalogue_ids(run)[0]
+    result = run("warm", real + "-typo")
+    assert result.exit_code == ExitCode.PERMISSION and f"did you mean {real}" in result.stderr
+    gateway.set_fault("status=429")
+    limited = run("warm", real, "--count", "1")
+    assert limited.exit_code == ExitCode.RATE_LIMIT and "spend limit" in limited.stderr
+
+
+def test_warm_mid_stream_error_is_reported(run, use_key, gateway):
+    use_key("default")
+    real = catalogue_ids(run)[0]
+    gateway.set_fault("error-after=0")
+    result = run("warm", real, "--count", "1", "--json")
+    assert result.exit_code == ExitCode.GATEWAY
+    assert "error" in json.loads(result.stdout)["models"][0]["errors"][0]
+
+
+def test_login_verifies_live_before_saving(run, gateway):
+    from bytespike_cli import paths
+
+    bad = run("login", "--base-url", gateway.base_url, input=TEST_KEYS["revoked"])
+    assert bad.exit_code == ExitCode.AUTH and not paths.key_file("default").exists()
+    good = run("login", "--base-url", gateway.base_url + "/v1", input=TEST_KEYS["default"])
+    assert good.exit_code == 0, good.stderr
+    assert "models available" in good.stdout and gateway.base_url in good.stdout
+    status = run("status")
+    assert status.exit_code == 0 and "balance $" in status.stdout
+
+
+def test_offline_mode_runs_every_command_without_a_key(run, monkeypatch):
+    assert run("--offline", "verify", "--chat").exit_code == 0
+    ids = [m["id"] for m in json.loads(run("--offline", "models", "--json").stdout)]
+    assert ids
+    warmed = run("--offline", "warm", ids[0], "--count", "2", "--json")
+    assert warmed.exit_code == 0, warmed.stderr
+    status = run("status", "--offline")
+    assert status.exit_code == 0 and "built-in offline gateway" in status.stdout
+    assert run("--offline", "print-key").stdout.strip() == DEMO_KEY
+    monkeypatch.setenv("BYTESPIKE_OFFLINE", "1")
+    assert run("verify").exit_code == 0
+
+
+def test_offline_profile(run):
+    result = run("login", "--offline", "--profile", "demo", input=DEMO_KEY)
+    assert result.exit_code == 0, result.stderr
+    assert run("verify").exit_code == 0
+    assert "offline gateway" in run("profiles").stdout

@@ -15,7 +15,9 @@ _bytespike() {
 _bytespike_words() {
     local words=""
     case "$1" in
-        "") words="login logout status print-key verify models warm profiles --offline --quiet -q --version --help -h" ;;
+        "") words="login logout status print-key verify models warm profiles gateway --offline --quiet -q --version --help -h" ;;
+        "gateway") words="serve --help -h" ;;
+        "gateway serve") words="--host --port --cold-start-ms --fault --help -h" ;;
         "login") words="--profile -p --base-url --key-stdin --no-verify --offline --help -h" ;;
         "logout") words="--profile -p --help -h" ;;
         "models") words="--family -f --capability -c --profile -p --offline --json --help -h" ;;
@@ -30,7 +32,8 @@ _bytespike_words() {
 }
 _bytespike_children() {
     case "$1" in
-        "") echo "login logout status print-key verify models warm profiles" ;;
+        "") echo "login logout status print-key verify models warm profiles gateway" ;;
+        "gateway") echo "serve" ;;
         "profiles") echo "use" ;;
     esac
 }

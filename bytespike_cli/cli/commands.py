@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from bytespike_cli.cli import auth, models, verify, warm
+    from bytespike_cli.cli import auth, gateway, models, verify, warm
 
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
@@ -16,3 +16,4 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify.verify)
     app.command("models")(models.models)
     app.command("warm")(warm.warm)
+    app.add_typer(gateway.app, name="gateway")

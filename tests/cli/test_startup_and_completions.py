@@ -64,3 +64,29 @@ def test_installed_entry_point_runs_offline(tmp_path):
     assert "✓ chat completion" in out.stdout
     missing = subprocess.run([str(exe), "nope"], capture_output=True, text=True, env=env, timeout=60)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_ctrl_c_stops_warm_cleanly(tmp_path):
+    """SIGINT during `warm --keep-warm`: exit 130, what was measured is printed, no traceback."""
+    import json
+    import signal
+    import time
+
+    env = {**os.environ, "BYTESPIKE_HOME": str(tmp_path)}
+    ids = json.loads(subprocess.run([sys.executable, "-m", "bytespike_cli", "--offline", "models", "--json"],
+                                    capture_output=True, text=True, env=env, timeout=60, check=True).stdout)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bytespike_cli", "--offline", "warm", ids[0]["id"], "--count", "2",
+         "--keep-warm", "10", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        time.sleep(4)  # start-up plus the first two requests; then it idles in --keep-warm
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in err
+    report = json.loads(out)
+    assert report["interrupted"] is True and len(report["models"][0]["requests"]) >= 1

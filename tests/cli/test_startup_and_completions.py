@@ -90,3 +90,42 @@ def test_ctrl_c_stops_warm_cleanly(tmp_path):
     assert "Traceback" not in err and "interrupted" in err
     report = json.loads(out)
     assert report["interrupted"] is True and len(report["models"][0]["requests"]) >= 1
+
+
+def test_login_prompts_hidden_on_a_terminal(tmp_path):
+    """On a TTY the key is asked with a hidden prompt: stars on screen, never the key."""
+    import pty
+    import select
+    import time
+
+    key = "sk-byts-PtyPtyPtyPtyPtyPty9876"
+    master, slave = pty.openpty()
+    env = {**os.environ, "BYTESPIKE_HOME": str(tmp_path), "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "-m", "bytespike_cli", "login", "--no-verify", "--profile", "tty"],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    screen = b""
+
+    def read_until(marker: bytes, seconds: float) -> None:
+        nonlocal screen
+        end = time.time() + seconds
+        while marker not in screen and time.time() < end:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    screen += os.read(master, 4096)
+                except OSError:
+                    return
+
+    try:
+        read_until(b"Paste your ByteSpike key", 30)
+        os.write(master, key.encode() + b"\r")
+        read_until(b"Logged in", 30)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        proc.kill()
+        os.close(master)
+    text = screen.decode("utf-8", "replace")
+    assert "*" * 10 in text and "Logged in" in text and "sk-byts-…9876" in text
+    assert key not in text
+    assert (tmp_path / "keys" / "tty.key").read_text().strip() == key

@@ -124,17 +124,19 @@ def test_chat_probe_model_errors_map_to_permission(use_key, gateway):
     with GatewayClient(resolve(), key=TEST_KEYS["default"]) as client:
         all_models = {m.id: m for m in client.list_models()[0]}
     outside = next(m for m in all_models.values() if m.family == "gpt")
+    cases = [
+        (None, outside.id, "not in this key's group", "pick a model from `bytespike models`"),
+        ("model-error=400", outside.id, "not allowed for this key's group", "pick a model from `bytespike models`"),
+        (None, "deepseek-chat", "retired or not supported", "`bytespike models` for the current ids"),
+        (None, "no-such-model-1", "does not exist", "ids your key can use"),
+    ]
     with GatewayClient(resolve()) as client:
-        with pytest.raises(PermissionDenied, match="not in this key's group"):
-            client.chat_probe(outside.id)
-        gateway.set_fault("model-error=400")
-        with pytest.raises(PermissionDenied, match="not allowed for this key's group"):
-            client.chat_probe(outside.id)
-        gateway.set_fault(None)
-        with pytest.raises(PermissionDenied, match="retired or not supported"):
-            client.chat_probe("deepseek-chat")
-        with pytest.raises(PermissionDenied, match="does not exist"):
-            client.chat_probe("no-such-model-1")
+        for fault, model_id, message, hint in cases:
+            gateway.set_fault(fault)
+            with pytest.raises(PermissionDenied) as err:
+                client.chat_probe(model_id)
+            assert message in err.value.message and model_id in err.value.message
+            assert hint in err.value.hint and err.value.exit_code == ExitCode.PERMISSION
 
 
 def test_models_table_and_filters(run, use_key):

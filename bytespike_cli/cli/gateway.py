@@ -1,0 +1,61 @@
+"""`bytespike gateway`: run the built-in offline gateway in the foreground."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from bytespike_cli.errors import UsageError
+
+app = typer.Typer(
+    help="The built-in offline gateway: a local stand-in for ByteSpike that SDKs and editors can use without a key.",
+    no_args_is_help=True,
+)
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@app.callback()
+def gateway() -> None:
+    """The built-in offline gateway (a group even with one command, so `gateway serve` stays stable)."""
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (keep it on loopback)."),
+    port: int = typer.Option(8790, "--port", help="Port to listen on; 0 picks a free port.", min=0, max=65535),
+    cold_start_ms: int = typer.Option(0, "--cold-start-ms", min=0,
+                                      help="Delay the first request to each model by this many milliseconds."),
+    fault: Optional[str] = typer.Option(None, "--fault", show_default=False,
+                              help="Apply a fault to every request, e.g. 'status=503' or 'slow-stream=200'."),
+) -> None:
+    """Serve the offline gateway until Ctrl-C. Prints one line with the base URLs and the demo key."""
+    from bytespike_cli.fakegateway import DEMO_KEY, FaultSpecError
+    from bytespike_cli.fakegateway.faults import parse_fault
+    from bytespike_cli.fakegateway.server import run_foreground
+
+    try:
+        parse_fault(fault)
+    except FaultSpecError as exc:
+        raise UsageError(f"--fault: {exc}", "example: --fault status=503,times=2") from None
+    if host not in _LOOPBACK:
+        typer.echo(f"warning: listening on {host}: other machines can reach this gateway", err=True)
+
+    def ready(base_url: str) -> None:
+        # The demo key is public (it only opens this offline gateway), so it is printed whole on purpose.
+        typer.echo(
+            f"offline gateway ready: {base_url}  (OpenAI {base_url}/v1 · Anthropic {base_url} · "
+            f"Gemini {base_url}/v1beta)  key {DEMO_KEY}  — Ctrl-C to stop"
+        )
+        sys.stdout.flush()
+
+    try:
+        run_foreground(host, port, ready=ready, cold_start_ms=cold_start_ms, fault=fault)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                         "pick another port with --port, or --port 0 for a free one") from None
+    except KeyboardInterrupt:
+        pass
+    typer.echo("offline gateway stopped", err=True)

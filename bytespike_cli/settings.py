@@ -101,5 +101,5 @@ def offline_gateway_url() -> str:
         if _offline_gateway is None:
             from bytespike_cli.fakegateway import FakeGateway
 
-            _offline_gateway = FakeGateway().start()
+            _offline_gateway = FakeGateway(record_requests=False).start()
         return _offline_gateway.base_url

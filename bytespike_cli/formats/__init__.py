@@ -1,0 +1,35 @@
+"""Surgical edits of other programs' settings files, one module per format, one safe_write for all.
+
+Each text format offers a document class with the same small shape (:class:`common.Document`):
+``data``, ``get(path)``, ``set(path, value)``, ``delete(path)`` and ``text``. Every ``set`` and
+``delete`` re-parses the result and checks that nothing but the addressed key changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bytespike_cli.formats.common import MISSING, Document, KeyPath, decode_text, same_value  # noqa: F401
+
+TEXT_FORMATS = ("json", "jsonc", "yaml", "toml", "dotenv")
+
+
+def open_document(fmt: str, text: str, path: Path | str = "<text>") -> Document:
+    """Parse ``text`` as ``fmt``; a syntax error is a ConfigFileError naming file and line."""
+    if fmt in ("json", "jsonc"):
+        from bytespike_cli.formats.jsonc import JsoncDocument
+
+        return JsoncDocument(text, path)
+    if fmt == "yaml":
+        from bytespike_cli.formats.yaml import YamlDocument
+
+        return YamlDocument(text, path)
+    if fmt == "toml":
+        from bytespike_cli.formats.toml import TomlDocument
+
+        return TomlDocument(text, path)
+    if fmt == "dotenv":
+        from bytespike_cli.formats.dotenv import DotenvDocument
+
+        return DotenvDocument(text, path)
+    raise ValueError(f"unknown format {fmt!r}")

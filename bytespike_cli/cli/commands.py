@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from bytespike_cli.cli import auth, gateway, models, verify, warm
+    from bytespike_cli.cli import auth, gateway, models, setup, verify, warm
 
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
@@ -16,4 +16,7 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify.verify)
     app.command("models")(models.models)
     app.command("warm")(warm.warm)
+    app.command("setup")(setup.setup)
+    app.command("undo")(setup.undo)
+    app.command("tools")(setup.tools)
     app.add_typer(gateway.app, name="gateway")

@@ -1,0 +1,286 @@
+"""The one small interface every editor integration implements.
+
+An integration only *chooses settings*: it says which files its tool reads, whether the tool is
+installed and already pointed at ByteSpike, and which keys to set or delete for a request. It never
+reads or writes bytes itself beyond ``detect``: the engine (``engine.py``) turns a :class:`Plan` into
+diffs, backups, atomic writes, an ownership journal and undo, the same way for every tool.
+
+Writing a new integration (one module, then one line in ``integrations/__init__.py``'s REGISTRY):
+
+    class MyTool(Integration):
+        name = "mytool"; title = "My Tool"
+        key_modes = ("env", "inline")          # the first is the default
+        def files(self): return (self.home() / ".mytool" / "config.json",)
+        def detect(self): ...                   # return Detection(...)
+        def plan(self, request): return Plan(self.name, files=(FilePlan(path, "json", (Set(("a",), 1),)),))
+
+``plan_remove`` is only a fallback for when bytespike's journal of what it wrote is gone; ``running``
+lists processes that would overwrite our edits (the engine refuses to write while any runs).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Union
+
+from bytespike_cli.errors import UsageError
+from bytespike_cli.formats.common import KeyPath
+
+if TYPE_CHECKING:  # gateway imports httpx; integrations only need the Model's fields
+    from bytespike_cli.gateway import Model
+
+KEY_MODES = ("helper", "env", "inline")
+ENV_VAR = "BYTESPIKE_API_KEY"
+
+
+# -- what a setup asks for ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SetupRequest:
+    profile: str
+    base_url: str  # the gateway root, e.g. https://llm.bytespike.ai (no /v1)
+    chat_models: tuple["Model", ...]  # the first is the default chat model
+    fast_model: "Model | None" = None
+    key_mode: str | None = None  # None: the integration's default
+    key: str | None = None  # only needed (and only written) with key_mode "inline"
+    key_command: tuple[str, ...] = ()  # argv that prints the key, e.g. (/usr/bin/bytespike, print-key, --profile, p)
+
+    @property
+    def openai_base(self) -> str:
+        return self.base_url.rstrip("/") + "/v1"
+
+    @property
+    def anthropic_base(self) -> str:
+        return self.base_url.rstrip("/")
+
+    @property
+    def chat(self) -> "Model":
+        return self.chat_models[0]
+
+    @property
+    def all_models(self) -> tuple["Model", ...]:
+        """Chat models then the fast model, without duplicates."""
+        seen: dict[str, Model] = {m.id: m for m in self.chat_models}
+        if self.fast_model is not None:
+            seen.setdefault(self.fast_model.id, self.fast_model)
+        return tuple(seen.values())
+
+    @property
+    def key_command_line(self) -> str:
+        """The key command as one shell command line (Claude Code runs apiKeyHelper through a shell)."""
+        if os.name == "nt":
+            import subprocess
+
+            return subprocess.list2cmdline(list(self.key_command))
+        return shlex.join(self.key_command)
+
+
+def key_command(profile: str) -> tuple[str, ...]:
+    """How another program runs ``bytespike print-key``: an absolute path when one can be found,
+    because GUI-launched editors often do not have the user's shell PATH."""
+    exe = shutil.which("bytespike")
+    if not exe:
+        argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
+        if argv0 is not None and argv0.name in ("bytespike", "bytespike.exe") and argv0.exists():
+            exe = str(argv0.resolve())
+    return (exe or "bytespike", "print-key", "--profile", profile)
+
+
+# -- what a plan contains ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Set:
+    path: KeyPath
+    value: Any
+
+
+@dataclass(frozen=True)
+class Delete:
+    path: KeyPath
+    only_if_ours: bool = False  # delete only if bytespike wrote it (else leave it and warn with `reason`)
+    reason: str = ""
+
+
+Edit = Union[Set, Delete]
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    path: Path
+    format: str  # json | jsonc | yaml | toml | dotenv
+    edits: tuple[Edit, ...]
+    secret: bool = False  # the file will hold a key: keep it 0600
+
+
+@dataclass(frozen=True)
+class Plan:
+    tool: str
+    files: tuple[FilePlan, ...] = ()
+    notes: tuple[str, ...] = ()  # what the user has to do next (export a variable, restart the tool)
+    warnings: tuple[str, ...] = ()
+    secrets: tuple[str, ...] = ()  # strings to mask wherever the plan is shown
+    manual_steps: tuple[str, ...] = ()  # for tools with no writable file (JetBrains): what to click
+
+
+# -- what detect reports -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Detection:
+    tool: str
+    title: str
+    installed: bool
+    evidence: str  # why we think so: "claude on PATH", "~/.config/zed exists", "not found"
+    files: tuple[Path, ...]  # the files the tool reads on this OS
+    configured: bool  # the files point at ByteSpike now
+    profile: str | None = None  # which bytespike profile, when the files say so
+    details: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tool": self.tool,
+            "title": self.title,
+            "installed": self.installed,
+            "evidence": self.evidence,
+            "files": [str(p) for p in self.files],
+            "configured": self.configured,
+            "profile": self.profile,
+            "details": list(self.details),
+        }
+
+
+class Integration(ABC):
+    name: ClassVar[str]
+    title: ClassVar[str]
+    key_modes: ClassVar[tuple[str, ...]] = KEY_MODES  # supported; the first is the default
+    prefer_family: ClassVar[str | None] = None  # model family the tool works best with (default model choice)
+    writes_files: ClassVar[bool] = True
+
+    def __init__(self, home: Path | None = None, env: dict[str, str] | None = None):
+        self._home = home
+        self._env = env
+
+    # -- environment, injectable for tests ------------------------------------------------------
+    def home(self) -> Path:
+        from bytespike_cli import paths
+
+        return self._home or paths.user_home()
+
+    def env(self, name: str) -> str | None:
+        source = self._env if self._env is not None else os.environ
+        value = source.get(name)
+        return value if value else None
+
+    def which(self, *names: str) -> str | None:
+        for name in names:
+            found = shutil.which(name)
+            if found:
+                return found
+        return None
+
+    # -- the interface ----------------------------------------------------------------------------
+    @abstractmethod
+    def files(self) -> tuple[Path, ...]:
+        """The settings files this tool reads on this OS (whether they exist or not)."""
+
+    @abstractmethod
+    def detect(self) -> Detection:
+        """Installed? Configured for ByteSpike (and which profile)? Reads files, never writes."""
+
+    @abstractmethod
+    def plan(self, request: SetupRequest) -> Plan:
+        """The keys to set/delete for ``request``. Pure: no I/O besides reading the tool's version."""
+
+    def plan_remove(self) -> Plan:
+        """Fallback for ``--remove`` when bytespike's journal has no record: delete what is recognisably ours."""
+        return Plan(self.name)
+
+    def running(self) -> list[str]:
+        """Processes that would overwrite our edits from memory (the engine refuses while any run)."""
+        return []
+
+    # -- helpers for subclasses -------------------------------------------------------------------
+    def key_mode(self, request: SetupRequest) -> str:
+        mode = request.key_mode or self.key_modes[0]
+        if mode not in self.key_modes:
+            offered = ", ".join(self.key_modes)
+            raise UsageError(
+                f"{self.title} cannot take the key by '{mode}'",
+                f"use --key-mode {self.key_modes[0]} (it supports: {offered})",
+            )
+        if mode == "inline" and not request.key:
+            raise UsageError(f"--key-mode inline needs a key for {self.title}", "run `bytespike login` first")
+        return mode
+
+
+def running_processes(*names: str) -> list[str]:
+    """Names of running processes whose executable name is one of ``names`` (case-insensitive)."""
+    import psutil
+
+    wanted = {n.lower() for n in names}
+    found: list[str] = []
+    for proc in psutil.process_iter(["name", "pid"]):
+        try:
+            name = (proc.info.get("name") or "").lower()
+        except (psutil.Error, OSError):
+            continue
+        if name in wanted or name.removesuffix(".exe") in wanted:
+            found.append(f"{proc.info.get('name')} (pid {proc.info.get('pid')})")
+    return found
+
+
+def profile_from_args(args: list[str] | tuple[str, ...] | str | None) -> str | None:
+    """The value after ``--profile``/``-p`` in a bytespike command line."""
+    if not args:
+        return None
+    parts = shlex.split(args) if isinstance(args, str) else list(args)
+    for index, part in enumerate(parts):
+        if part in ("--profile", "-p") and index + 1 < len(parts):
+            return parts[index + 1]
+        if part.startswith("--profile="):
+            return part.split("=", 1)[1]
+    return None
+
+
+def is_bytespike_command(command: str | None) -> bool:
+    if not command:
+        return False
+    try:
+        first = shlex.split(command)[0] if " " in command.strip() else command.strip()
+    except ValueError:
+        first = command.split()[0]
+    return Path(first).name.lower() in ("bytespike", "bytespike.exe")
+
+
+def looks_like_bytespike_url(url: Any, known_roots: tuple[str, ...] = ()) -> bool:
+    if not isinstance(url, str) or not url:
+        return False
+    bare = url.rstrip("/").removesuffix("/v1")
+    return bare in {r.rstrip("/") for r in known_roots} or "bytespike" in bare.lower()
+
+
+def known_roots() -> tuple[str, ...]:
+    """Gateway roots of every bytespike profile (to recognise our entries in a tool's file)."""
+    try:
+        from bytespike_cli import config
+
+        doc = config.load()
+        roots = {config.DEFAULT_BASE_URL}
+        roots.update(str(p["base_url"]) for p in config.profiles(doc).values() if p.get("base_url"))
+        return tuple(sorted(r.rstrip("/") for r in roots))
+    except Exception:  # a broken config must not break detection
+        return ("https://llm.bytespike.ai",)
+
+
+def model_context(model: "Model") -> int | None:
+    return model.context_window if model.context_window and model.context_window > 0 else None
+
+
+def supports_images(model: "Model") -> bool:
+    return "vision" in model.capabilities or "image" in model.input_modalities
+
+
+def supports_tools(model: "Model") -> bool:
+    return "tool_use" in model.capabilities or "tools" in model.capabilities or not model.capabilities

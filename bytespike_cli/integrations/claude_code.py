@@ -1,0 +1,157 @@
+"""Claude Code: ``~/.claude/settings.json`` (or ``$CLAUDE_CONFIG_DIR/settings.json``), strict JSON.
+
+What we write (notes/editor-facts.md §1):
+- ``env.ANTHROPIC_BASE_URL`` = the gateway root (Claude Code appends ``/v1/messages`` itself).
+- top-level ``model`` = the chat model (not ``env.ANTHROPIC_MODEL``, which would override the
+  user's later ``/model`` choice at every start); ``env.ANTHROPIC_DEFAULT_SONNET_MODEL`` /
+  ``_OPUS_MODEL`` pin the aliases; ``env.ANTHROPIC_DEFAULT_HAIKU_MODEL`` = the fast model (the
+  deprecated ``ANTHROPIC_SMALL_FAST_MODEL`` is not written).
+- ``env.CLAUDE_CODE_MAX_CONTEXT_TOKENS`` when the chat model is not a Claude id (Claude Code would
+  assume 200k).
+- Credential: ``apiKeyHelper`` = ``<abs path>/bytespike print-key --profile P`` (default; the key never
+  lands in the file and a rotation needs no new setup), or ``env.ANTHROPIC_AUTH_TOKEN`` with
+  ``--key-mode inline`` (file kept 0600), or nothing with ``--key-mode env`` (the user exports
+  ``ANTHROPIC_AUTH_TOKEN``). Never ``ANTHROPIC_API_KEY``, and never a token next to the helper: the
+  token outranks the helper.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bytespike_cli.formats import MISSING, open_document
+from bytespike_cli.formats.common import decode_text
+from bytespike_cli.formats.safe_write import read_bytes
+from bytespike_cli.integrations.base import (
+    Delete,
+    Detection,
+    FilePlan,
+    Integration,
+    Plan,
+    Set,
+    SetupRequest,
+    is_bytespike_command,
+    known_roots,
+    looks_like_bytespike_url,
+    model_context,
+    profile_from_args,
+)
+
+TOKEN_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+
+
+class ClaudeCode(Integration):
+    name = "claude-code"
+    title = "Claude Code"
+    key_modes = ("helper", "env", "inline")
+    prefer_family = "claude"
+
+    def config_dir(self) -> Path:
+        override = self.env("CLAUDE_CONFIG_DIR")
+        return Path(override).expanduser() if override else self.home() / ".claude"
+
+    def settings_path(self) -> Path:
+        return self.config_dir() / "settings.json"
+
+    def files(self) -> tuple[Path, ...]:
+        return (self.settings_path(),)
+
+    def _read(self) -> dict:
+        path = self.settings_path()
+        raw = read_bytes(path)
+        if raw is None:
+            return {}
+        return open_document("json", decode_text(raw, path), path).data
+
+    def detect(self) -> Detection:
+        exe = self.which("claude")
+        if exe:
+            installed, evidence = True, f"claude on PATH ({exe})"
+        elif self.config_dir().is_dir():
+            installed, evidence = True, f"{self.config_dir()} exists"
+        else:
+            installed, evidence = False, "not found (no `claude` on PATH, no ~/.claude)"
+        data = self._read()
+        env = data.get("env") if isinstance(data.get("env"), dict) else {}
+        helper = data.get("apiKeyHelper")
+        configured = looks_like_bytespike_url(env.get("ANTHROPIC_BASE_URL"), known_roots()) or is_bytespike_command(
+            helper if isinstance(helper, str) else None
+        )
+        profile = profile_from_args(helper) if isinstance(helper, str) and is_bytespike_command(helper) else None
+        details = []
+        if configured:
+            details.append(f"base URL {env.get('ANTHROPIC_BASE_URL', '(not set)')}, model {data.get('model', '(default)')}")
+        return Detection(self.name, self.title, installed, evidence, self.files(), bool(configured), profile,
+                         tuple(details))
+
+    def plan(self, request: SetupRequest) -> Plan:
+        mode = self.key_mode(request)
+        chat = request.chat
+        opus = request.chat_models[1] if len(request.chat_models) > 1 else chat
+        edits: list = [
+            Set(("env", "ANTHROPIC_BASE_URL"), request.anthropic_base),
+            Set(("model",), chat.id),
+            Set(("env", "ANTHROPIC_DEFAULT_SONNET_MODEL"), chat.id),
+            Set(("env", "ANTHROPIC_DEFAULT_OPUS_MODEL"), opus.id),
+        ]
+        if request.fast_model is not None:
+            edits.append(Set(("env", "ANTHROPIC_DEFAULT_HAIKU_MODEL"), request.fast_model.id))
+        context = model_context(chat)
+        if context and not chat.id.startswith("claude-"):
+            edits.append(Set(("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS"), str(context)))
+        else:
+            edits.append(Delete(("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS"), only_if_ours=True))
+        outranks = "it outranks our credential"
+        notes: list[str] = []
+        warnings: list[str] = []
+        secrets: tuple[str, ...] = ()
+        if mode == "helper":
+            edits.append(Set(("apiKeyHelper",), request.key_command_line))
+            edits.append(Delete(("env", "ANTHROPIC_AUTH_TOKEN"), only_if_ours=True, reason=outranks))
+        elif mode == "inline":
+            edits.append(Set(("env", "ANTHROPIC_AUTH_TOKEN"), request.key))
+            edits.append(Delete(("apiKeyHelper",), only_if_ours=True, reason="the token in env wins over it"))
+            secrets = (request.key,) if request.key else ()
+        else:
+            edits.append(Delete(("apiKeyHelper",), only_if_ours=True))
+            edits.append(Delete(("env", "ANTHROPIC_AUTH_TOKEN"), only_if_ours=True, reason=outranks))
+            notes.append(
+                "export ANTHROPIC_AUTH_TOKEN=\"$(bytespike print-key --profile "
+                f"{request.profile})\" in your shell profile before starting claude"
+            )
+        edits.append(Delete(("env", "ANTHROPIC_API_KEY"), only_if_ours=True, reason=outranks))
+        current = self._read()
+        env = current.get("env") if isinstance(current.get("env"), dict) else {}
+        for var in TOKEN_VARS:
+            if self.env(var) and not (mode == "env" and var == "ANTHROPIC_AUTH_TOKEN"):
+                warnings.append(
+                    f"{var} is set in your environment; Claude Code sends it instead of the ByteSpike key: "
+                    "unset it (remove it from your shell profile) before starting claude"
+                )
+        if env.get("ANTHROPIC_API_KEY") not in (None, MISSING):
+            warnings.append(
+                f"{self.settings_path()} sets env.ANTHROPIC_API_KEY, which Claude Code sends as x-api-key "
+                "next to ours: remove it unless you know you need it"
+            )
+        notes.append("restart running claude sessions (and reload the IDE extension) to pick up the change")
+        notes.append("while these settings are active Claude Code uses ByteSpike, not a claude.ai login; "
+                     "`bytespike setup claude-code --remove` switches back")
+        path = self.settings_path()
+        return Plan(self.name, (FilePlan(path, "json", tuple(edits), secret=mode == "inline"),),
+                    tuple(notes), tuple(warnings), secrets)
+
+    def plan_remove(self) -> Plan:
+        """Without a journal: remove the entries that point at ByteSpike."""
+        data = self._read()
+        env = data.get("env") if isinstance(data.get("env"), dict) else {}
+        if not looks_like_bytespike_url(env.get("ANTHROPIC_BASE_URL"), known_roots()):
+            return Plan(self.name)
+        edits = [Delete(("env", name)) for name in (
+            "ANTHROPIC_BASE_URL", "ANTHROPIC_DEFAULT_SONNET_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL",
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL", "CLAUDE_CODE_MAX_CONTEXT_TOKENS", "ANTHROPIC_AUTH_TOKEN",
+        ) if name in env]
+        if is_bytespike_command(data.get("apiKeyHelper") if isinstance(data.get("apiKeyHelper"), str) else None):
+            edits.append(Delete(("apiKeyHelper",)))
+        warnings = ("no record of the original settings: the ByteSpike entries were removed, "
+                    "but `model` was left as it is",)
+        return Plan(self.name, (FilePlan(self.settings_path(), "json", tuple(edits)),), warnings=warnings)

@@ -1,0 +1,197 @@
+"""Codex CLI: ``~/.codex/config.toml`` (or ``$CODEX_HOME/config.toml``), edited with tomlkit.
+
+What we write (notes/editor-facts.md §2, read from openai/codex source):
+
+    model_provider = "bytespike"          # top level: plain `codex` uses ByteSpike
+    model = "<chat>"
+    model_context_window = <ctx>          # only for a chat model Codex's catalogue cannot know
+
+    [model_providers.bytespike]           # `openai`, `ollama`, … are reserved ids (a hard error)
+    name = "ByteSpike"                    # must not be empty
+    base_url = "<root>/v1"                # Codex POSTs {base_url}/responses
+    wire_api = "responses"                # the only value Codex accepts
+
+    [model_providers.bytespike.auth]      # command-backed bearer token (Codex >= 0.118)
+    command = "/abs/path/bytespike"
+    args = ["print-key", "--profile", "<p>"]
+
+    [profiles.bytespike-fast]             # Codex has no fast slot: `codex --profile bytespike-fast`
+    model_provider = "bytespike"
+    model = "<fast>"
+
+Why top level rather than only a profile: `bytespike setup codex` should make plain ``codex`` work;
+the user's previous ``model``/``model_provider`` are recorded and put back by ``--remove``.
+``auth`` cannot be combined with ``env_key``/``experimental_bearer_token``/``requires_openai_auth``,
+so switching key mode deletes the other keys from our table. Codex older than 0.118 ignores
+``auth`` silently (and sends no key): then we fall back to ``env_key`` and say why.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from bytespike_cli.formats import open_document
+from bytespike_cli.formats.common import decode_text
+from bytespike_cli.formats.safe_write import read_bytes
+from bytespike_cli.integrations.base import (
+    ENV_VAR,
+    Delete,
+    Detection,
+    FilePlan,
+    Integration,
+    Plan,
+    Set,
+    SetupRequest,
+    is_bytespike_command,
+    known_roots,
+    looks_like_bytespike_url,
+    model_context,
+    profile_from_args,
+)
+
+PROVIDER = "bytespike"
+FAST_PROFILE = "bytespike-fast"
+AUTH_MIN_VERSION = (0, 118, 0)
+_OPENAI_SLUG = re.compile(r"^(gpt-|o[0-9]|codex-)")
+
+
+def parse_version(text: str) -> tuple[int, int, int] | None:
+    match = re.search(r"(\d+)\.(\d+)\.(\d+)", text or "")
+    return tuple(int(x) for x in match.groups()) if match else None  # type: ignore[return-value]
+
+
+class Codex(Integration):
+    name = "codex"
+    title = "Codex CLI"
+    key_modes = ("helper", "env", "inline")
+    prefer_family = "gpt"
+
+    def codex_home(self) -> Path:
+        override = self.env("CODEX_HOME")
+        return Path(override).expanduser() if override else self.home() / ".codex"
+
+    def config_path(self) -> Path:
+        return self.codex_home() / "config.toml"
+
+    def files(self) -> tuple[Path, ...]:
+        return (self.config_path(),)
+
+    def version(self) -> tuple[int, int, int] | None:
+        """``codex --version`` (None when Codex is not on PATH or does not answer)."""
+        exe = self.which("codex")
+        if not exe:
+            return None
+        try:
+            out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return parse_version(out.stdout + out.stderr)
+
+    def _read(self) -> dict:
+        path = self.config_path()
+        raw = read_bytes(path)
+        return {} if raw is None else open_document("toml", decode_text(raw, path), path).data
+
+    def detect(self) -> Detection:
+        exe = self.which("codex")
+        if exe:
+            installed, evidence = True, f"codex on PATH ({exe})"
+        elif self.codex_home().is_dir():
+            installed, evidence = True, f"{self.codex_home()} exists"
+        else:
+            installed, evidence = False, "not found (no `codex` on PATH, no ~/.codex)"
+        data = self._read()
+        provider = (data.get("model_providers") or {}).get(PROVIDER) or {}
+        auth = provider.get("auth") if isinstance(provider.get("auth"), dict) else {}
+        configured = bool(provider) and (
+            looks_like_bytespike_url(provider.get("base_url"), known_roots()) or is_bytespike_command(auth.get("command"))
+        )
+        profile = profile_from_args(auth.get("args")) if is_bytespike_command(auth.get("command")) else None
+        details = []
+        if configured:
+            active = data.get("model_provider") == PROVIDER
+            details.append(("active" if active else "not the default provider") + f", model {data.get('model', '?')}")
+        return Detection(self.name, self.title, installed, evidence, self.files(), configured, profile, tuple(details))
+
+    def plan(self, request: SetupRequest) -> Plan:
+        mode = self.key_mode(request)
+        notes: list[str] = []
+        warnings: list[str] = []
+        if mode == "helper":
+            version = self.version()
+            if version is not None and version < AUTH_MIN_VERSION:
+                shown = ".".join(map(str, version))
+                warnings.append(
+                    f"Codex {shown} ignores a provider `auth` command (added in 0.118): using env_key "
+                    f"{ENV_VAR} instead; upgrade Codex and run setup again to drop the variable"
+                )
+                mode = "env"
+            elif version is None:
+                notes.append("the key comes from `bytespike print-key` (needs Codex 0.118 or newer)")
+        table = ("model_providers", PROVIDER)
+        edits: list = [
+            Set(("model_provider",), PROVIDER),
+            Set(("model",), request.chat.id),
+            Set(table + ("name",), "ByteSpike"),
+            Set(table + ("base_url",), request.openai_base),
+            Set(table + ("wire_api",), "responses"),
+        ]
+        context = model_context(request.chat)
+        if context and not _OPENAI_SLUG.match(request.chat.id):
+            edits.append(Set(("model_context_window",), context))
+        else:
+            edits.append(Delete(("model_context_window",), only_if_ours=True))
+        # exactly one credential mechanism in our table (Codex rejects combinations)
+        others = {
+            "helper": ("env_key", "env_key_instructions", "experimental_bearer_token", "requires_openai_auth"),
+            "env": ("auth", "experimental_bearer_token", "requires_openai_auth"),
+            "inline": ("auth", "env_key", "env_key_instructions", "requires_openai_auth"),
+        }[mode]
+        secrets: tuple[str, ...] = ()
+        if mode == "helper":
+            edits.append(Set(table + ("auth",), {"command": request.key_command[0],
+                                                 "args": list(request.key_command[1:])}))
+        elif mode == "env":
+            edits.append(Set(table + ("env_key",), ENV_VAR))
+            edits.append(Set(table + ("env_key_instructions",),
+                             f"export {ENV_VAR}=\"$(bytespike print-key --profile {request.profile})\""))
+            notes.append(f"export {ENV_VAR}=\"$(bytespike print-key --profile {request.profile})\" in your shell "
+                         "profile; Codex reads it at start (apps started from a desktop may not see it)")
+        else:
+            edits.append(Set(table + ("experimental_bearer_token",), request.key))
+            secrets = (request.key,) if request.key else ()
+        edits.extend(Delete(table + (key,)) for key in others)
+        if request.fast_model is not None:
+            edits.append(Set(("profiles", FAST_PROFILE, "model_provider"), PROVIDER))
+            edits.append(Set(("profiles", FAST_PROFILE, "model"), request.fast_model.id))
+            notes.append(f"for the fast model run `codex --profile {FAST_PROFILE}`")
+        current = self._read()
+        if current.get("profile"):
+            warnings.append(
+                f"{self.config_path()} selects profile {current['profile']!r} by default; if that profile sets "
+                "model_provider, it overrides ByteSpike"
+            )
+        notes.append("restart running Codex sessions (and the IDE extension / desktop app) to pick up the change")
+        path = self.config_path()
+        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline"),),
+                    tuple(notes), tuple(warnings), secrets)
+
+    def plan_remove(self) -> Plan:
+        data = self._read()
+        edits: list = []
+        if PROVIDER in (data.get("model_providers") or {}):
+            edits.append(Delete(("model_providers", PROVIDER)))
+            if len(data["model_providers"]) == 1:
+                edits.append(Delete(("model_providers",)))
+        if data.get("model_provider") == PROVIDER:
+            edits.append(Delete(("model_provider",)))
+        profile = (data.get("profiles") or {}).get(FAST_PROFILE) or {}
+        if profile.get("model_provider") == PROVIDER:
+            edits.append(Delete(("profiles", FAST_PROFILE)))
+        if not edits:
+            return Plan(self.name)
+        warnings = ("no record of the original settings: the ByteSpike provider was removed, "
+                    "but `model` was left as it is",)
+        return Plan(self.name, (FilePlan(self.config_path(), "toml", tuple(edits)),), warnings=warnings)

@@ -1,0 +1,110 @@
+"""The three tools as a user runs them: `bytespike setup <tool>` through the CLI (offline gateway, temp home).
+
+They are not in the registry yet (the lead adds them), so each test adds them for its own duration.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bytespike_cli import integrations
+from bytespike_cli.errors import ExitCode
+from bytespike_cli.fakegateway import DEMO_KEY
+from bytespike_cli.integrations import cline as cline_module
+from bytespike_cli.integrations import cursor as cursor_module
+from bytespike_cli.integrations.cline import RunningProcess
+
+from .test_cursor import all_rows, make_db
+
+TOOLS = {
+    "cline": "bytespike_cli.integrations.cline:Cline",
+    "cursor": "bytespike_cli.integrations.cursor:Cursor",
+    "jetbrains": "bytespike_cli.integrations.jetbrains:JetBrains",
+}
+
+
+@pytest.fixture
+def processes(monkeypatch):
+    """The process table the tools see (the real one would make these tests depend on this machine)."""
+    table: list[RunningProcess] = []
+    monkeypatch.setattr(cline_module, "system_processes", lambda: list(table))
+    monkeypatch.setattr(cursor_module, "system_processes", lambda: list(table))
+    return table
+
+
+@pytest.fixture
+def cli(isolated_home, monkeypatch, processes):
+    from bytespike_cli.cli import app as root_module
+    from bytespike_cli.cli import setup as setup_cli
+
+    for name, target in TOOLS.items():
+        monkeypatch.setitem(integrations.REGISTRY, name, target)
+    app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
+    app.callback()(root_module.root)
+    app.command("setup")(setup_cli.setup)
+    app.command("undo")(setup_cli.undo)
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    return run
+
+
+def cursor_db(home):
+    return home / ".config" / "Cursor" / "User" / "globalStorage" / "state.vscdb"
+
+
+def test_setup_cline_writes_both_layers_and_undo_restores(cli, isolated_home):
+    state = isolated_home / ".cline" / "data" / "globalState.json"
+    state.parent.mkdir(parents=True)
+    state.write_text('{\n  "mode": "plan"\n}\n')
+    result = cli("setup", "cline", "--offline", "--yes")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(state.read_text())
+    assert data["mode"] == "plan" and data["openAiBaseUrl"].startswith("http://127.0.0.1:")
+    assert data["openAiBaseUrl"].endswith("/v1") and data["actModeApiProvider"] == "openai"
+    secrets = isolated_home / ".cline" / "data" / "secrets.json"
+    assert json.loads(secrets.read_text()) == {"openAiApiKey": DEMO_KEY}
+    assert DEMO_KEY not in result.stdout + result.stderr
+    assert cli("undo", "cline").exit_code == 0
+    assert state.read_text() == '{\n  "mode": "plan"\n}\n' and not secrets.exists()
+
+
+def test_setup_cursor_refuses_while_cursor_runs(cli, isolated_home, processes):
+    db = make_db(cursor_db(isolated_home))
+    processes.append(RunningProcess(4711, "cursor", "/usr/share/cursor/cursor"))
+    before = all_rows(db)
+    result = cli("setup", "cursor", "--offline", "--yes")
+    assert result.exit_code == ExitCode.BUSY == 10
+    assert "error: Cursor is running" in result.stderr and "4711" in result.stderr and "quit Cursor" in result.stderr
+    assert all_rows(db) == before
+
+
+def test_setup_cursor_writes_rows_warns_and_undo_restores(cli, isolated_home):
+    db = make_db(cursor_db(isolated_home))
+    original = db.read_bytes()
+    result = cli("setup", "cursor", "--offline", "--yes")
+    assert result.exit_code == 0, result.stderr
+    blob = json.loads(all_rows(db)["items"][cursor_module.APP_USER][0])
+    assert blob["useOpenAIKey"] is True and blob["openAIBaseUrl"].endswith("/v1")
+    assert cursor_module.KEY_ROW not in all_rows(db)["items"]  # default: the key is pasted in Cursor
+    assert "from its own servers" in result.stderr and "will not work" in result.stderr
+    assert "bytespike print-key --profile default" in result.stdout
+    assert DEMO_KEY not in result.stdout + result.stderr
+    assert cli("undo", "cursor").exit_code == 0
+    assert db.read_bytes() == original
+
+
+def test_setup_jetbrains_prints_steps_and_writes_nothing(cli, isolated_home):
+    result = cli("setup", "jetbrains", "--offline")
+    assert result.exit_code == 0, result.stderr
+    assert "Provider: OpenAI-compatible" in result.stdout and "/v1" in result.stdout
+    assert "bytespike print-key --profile default" in result.stdout
+    assert DEMO_KEY not in result.stdout + result.stderr
+    journal = isolated_home / ".bytespike-test" / "state" / "setup" / "journal.json"
+    assert not journal.exists() or json.loads(journal.read_text())["history"] == []

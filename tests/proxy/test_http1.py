@@ -1,0 +1,66 @@
+"""The framing scanner decides where a relayed message ends: it must never be fooled by payload bytes."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bytespike_cli.proxy.http1 import ChunkedScanner, HeadError, split_head
+
+payloads = st.lists(st.one_of(st.binary(min_size=1, max_size=300),
+                              st.sampled_from([b"0\r\n\r\n", b"\r\n", b"data: x\n\n", b"5\r\nhello\r\n"])),
+                    min_size=0, max_size=12)
+
+
+def _encode(chunks, extensions, trailers) -> bytes:
+    out = []
+    for i, chunk in enumerate(chunks):
+        ext = b";n=%d" % i if extensions and i % 2 else b""
+        out.append(b"%x%s\r\n%s\r\n" % (len(chunk), ext, chunk))
+    out.append(b"0\r\n" + b"".join(b"X-T%d: v\r\n" % i for i in range(trailers)) + b"\r\n")
+    return b"".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(payloads, st.booleans(), st.integers(0, 2), st.lists(st.integers(1, 5000), max_size=20),
+       st.binary(max_size=20))
+def test_the_end_of_a_chunked_body_is_found_however_it_is_split(chunks, extensions, trailers, cuts, after):
+    body = _encode(chunks, extensions, trailers)
+    wire = body + after  # bytes after the end belong to the next message
+    scanner = ChunkedScanner()
+    points = sorted({c % len(wire) for c in cuts if c % len(wire)}) + [len(wire)]
+    start, found = 0, None
+    for point in points:
+        end = scanner.feed(wire[start:point])
+        if end >= 0:
+            found = start + end
+            break
+        start = point
+    assert found == len(body)
+
+
+@pytest.mark.parametrize("bad", [b"-5\r\n", b"zz\r\n", b"1_0\r\n", b" 5\r\n", b"5 x\r\n", b"\r\n",
+                                 b"1" * 20 + b"\r\n"])
+def test_invalid_chunk_sizes_are_refused(bad):
+    with pytest.raises(HeadError):
+        ChunkedScanner().feed(bad + b"hello\r\n0\r\n\r\n")
+
+
+@pytest.mark.parametrize("head", [
+    b"GET / HTTP/1.1\r\nHost : a",  # space before the colon
+    b"GET / HTTP/1.1\r\nHost: a\r\n folded",  # obs-fold
+    b"GET / HTTP/1.1\r\nno colon",
+    b"GET / HTTP/1.1\r\n: empty-name",
+    b"GET / HTTP/1.1\r\nBad\x00Name: x",
+])
+def test_ambiguous_heads_are_refused(head):
+    with pytest.raises(HeadError):
+        split_head(head)
+
+
+def test_split_head_keeps_original_lines_and_lowercases_names():
+    start, headers = split_head(b"POST /v1/x HTTP/1.1\r\nX-Mixed-Case:  value with  spaces \r\nEmpty:")
+    assert start == b"POST /v1/x HTTP/1.1"
+    assert headers == [(b"x-mixed-case", b"value with  spaces", b"X-Mixed-Case:  value with  spaces "),
+                       (b"empty", b"", b"Empty:")]

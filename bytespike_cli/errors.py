@@ -26,6 +26,7 @@ class ExitCode(IntEnum):
     CONFIG = 9  # a settings file we cannot read, parse or write
     BUSY = 10  # another program holds the file (an editor that would overwrite us, a lock)
     INTERRUPTED = 130  # Ctrl-C
+    PIPE_CLOSED = 141  # the reader of our output went away (128 + SIGPIPE, as shells report it)
 
 
 class BytespikeError(Exception):

@@ -15,7 +15,7 @@ _bytespike() {
 _bytespike_words() {
     local words=""
     case "$1" in
-        "") words="login logout status print-key verify models warm setup undo tools profiles gateway --offline --quiet -q --version --help -h" ;;
+        "") words="login logout status print-key verify models warm setup undo tools proxy profiles gateway --offline --quiet -q --version --help -h" ;;
         "gateway") words="serve --help -h" ;;
         "gateway serve") words="--host --port --cold-start-ms --fault --help -h" ;;
         "login") words="--profile -p --base-url --key-stdin --no-verify --offline --help -h" ;;
@@ -24,6 +24,7 @@ _bytespike_words() {
         "print-key") words="--profile -p --offline --help -h" ;;
         "profiles") words="use --json --help -h" ;;
         "profiles use") words="--help -h" ;;
+        "proxy") words="--port --host --profile -p --upstream --offline --log --warm --token --allow-origin --help -h" ;;
         "setup") words="--list --profile -p --model -m --fast-model --key-mode --dry-run --yes -y --remove --offline --json --help -h" ;;
         "status") words="--profile -p --offline --json --help -h" ;;
         "tools") words="--profile -p --json --help -h" ;;
@@ -35,7 +36,7 @@ _bytespike_words() {
 }
 _bytespike_children() {
     case "$1" in
-        "") echo "login logout status print-key verify models warm setup undo tools profiles gateway" ;;
+        "") echo "login logout status print-key verify models warm setup undo tools proxy profiles gateway" ;;
         "gateway") echo "serve" ;;
         "profiles") echo "use" ;;
     esac

@@ -31,6 +31,10 @@ class ErrorBoundaryGroup(TyperGroup):
         except (KeyboardInterrupt, typer.Abort):
             _ui.stderr().print("interrupted", markup=False)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        except BrokenPipeError:
+            # The reader went away (`bytespike models | head`): stop quietly, like other Unix tools.
+            _silence_stdout()
+            raise typer.Exit(int(ExitCode.PIPE_CLOSED)) from None
         except Exception as exc:
             if _is_framework_signal(exc) or _ui.debug_enabled():
                 raise
@@ -40,6 +44,17 @@ class ErrorBoundaryGroup(TyperGroup):
                 "run again with BYTESPIKE_DEBUG=1 for a traceback, and report it",
             )
             raise typer.Exit(int(ExitCode.FAILURE)) from None
+
+
+def _silence_stdout() -> None:
+    import os
+    import sys
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file descriptor (CliRunner)
+        pass
 
 
 def _is_framework_signal(exc: BaseException) -> bool:

@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from bytespike_cli.cli import auth, gateway, models, setup, verify, warm
+    from bytespike_cli.cli import auth, gateway, models, proxy, setup, verify, warm
 
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
@@ -19,4 +19,5 @@ def register(app: typer.Typer) -> None:
     app.command("setup")(setup.setup)
     app.command("undo")(setup.undo)
     app.command("tools")(setup.tools)
+    app.command("proxy")(proxy.proxy)
     app.add_typer(gateway.app, name="gateway")

@@ -1,7 +1,4 @@
-"""The three tools as a user runs them: `bytespike setup <tool>` through the CLI (offline gateway, temp home).
-
-They are not in the registry yet (the lead adds them), so each test adds them for its own duration.
-"""
+"""The three tools as a user runs them: `bytespike setup <tool>` through the CLI (offline gateway, temp home)."""
 
 from __future__ import annotations
 
@@ -20,13 +17,6 @@ from bytespike_cli.integrations.cline import RunningProcess
 
 from .test_cursor import all_rows, make_db
 
-TOOLS = {
-    "cline": "bytespike_cli.integrations.cline:Cline",
-    "cursor": "bytespike_cli.integrations.cursor:Cursor",
-    "jetbrains": "bytespike_cli.integrations.jetbrains:JetBrains",
-}
-
-
 @pytest.fixture
 def processes(monkeypatch):
     """The process table the tools see (the real one would make these tests depend on this machine)."""
@@ -37,12 +27,11 @@ def processes(monkeypatch):
 
 
 @pytest.fixture
-def cli(isolated_home, monkeypatch, processes):
+def cli(isolated_home, processes):
     from bytespike_cli.cli import app as root_module
     from bytespike_cli.cli import setup as setup_cli
 
-    for name, target in TOOLS.items():
-        monkeypatch.setitem(integrations.REGISTRY, name, target)
+    assert {"cline", "cursor", "jetbrains"} <= set(integrations.names())
     app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
     app.callback()(root_module.root)
     app.command("setup")(setup_cli.setup)

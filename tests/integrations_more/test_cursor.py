@@ -66,9 +66,11 @@ def make_db(path, blob=BLOB, extra=None, *, wal=False, version=1, table="ItemTab
     if blob is not None:
         rows[APP_USER] = blob if isinstance(blob, str) else json.dumps(blob, separators=(",", ":"))
     rows.update(extra or {})
+    conn.execute("BEGIN")
     conn.executemany(f"INSERT INTO {table} (key, value) VALUES (?, ?)", rows.items())
     conn.executemany("INSERT INTO cursorDiskKV VALUES (?, ?)",
                      [(f"bubbleId:{i}", json.dumps({"text": "x" * 50})) for i in range(200)])
+    conn.execute("COMMIT")
     conn.close()
     return path
 

@@ -4,6 +4,10 @@ Lookup order (documented in README.md):
 - profile:  --profile  >  $BYTESPIKE_PROFILE  >  config.toml active_profile  >  "default"
 - base URL: --base-url >  $BYTESPIKE_BASE_URL >  the profile's base_url      >  https://llm.bytespike.ai
 - key:      $BYTESPIKE_API_KEY  >  the profile's key file
+An explicit ``--profile`` is a stronger statement than the environment: that profile's stored key
+and base URL win over the variables (which then only fill in what the profile lacks). Otherwise
+``export BYTESPIKE_API_KEY=…`` for Zed would silently hijack every tool set up for another profile
+(their credential helpers run ``bytespike print-key --profile P``).
 Offline mode (--offline, $BYTESPIKE_OFFLINE=1, or ``offline = true`` in the profile) replaces the
 base URL and key with the built-in offline gateway's.
 """
@@ -72,8 +76,11 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
 
         return Resolved(name, profile_source, offline_gateway_url(), OFFLINE_SOURCE, DEMO_KEY, OFFLINE_SOURCE, True)
 
+    explicit = bool(profile)
     if base_url:
         url, url_source = config.normalize_base_url(base_url), "--base-url"
+    elif explicit and stored.get("base_url"):
+        url, url_source = config.normalize_base_url(str(stored["base_url"])), f"profile '{name}'"
     elif os.environ.get("BYTESPIKE_BASE_URL"):
         url, url_source = config.normalize_base_url(os.environ["BYTESPIKE_BASE_URL"]), "env BYTESPIKE_BASE_URL"
     elif stored.get("base_url"):
@@ -81,12 +88,14 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
     else:
         url, url_source = config.DEFAULT_BASE_URL, "default"
 
-    env_key = os.environ.get("BYTESPIKE_API_KEY")
-    if env_key and env_key.strip():
+    env_key = (os.environ.get("BYTESPIKE_API_KEY") or "").strip()
+    stored_key = credentials.load_key(name)
+    if stored_key and (explicit or not env_key):
+        key, key_source = stored_key, f"key file {paths.key_file(name)}"
+    elif env_key:
         key, key_source = credentials.clean_key(env_key), "env BYTESPIKE_API_KEY"
     else:
-        key = credentials.load_key(name)
-        key_source = f"key file {paths.key_file(name)}" if key else "none"
+        key, key_source = None, "none"
     return Resolved(name, profile_source, url, url_source, key, key_source, False)
 
 

@@ -139,3 +139,21 @@ def test_unexpected_bug_is_one_line_without_traceback(run, monkeypatch):
     assert result.exit_code == ExitCode.FAILURE
     assert "unexpected internal error: ValueError" in result.stderr
     assert "Traceback" not in result.output and KEY not in result.output
+
+
+def test_explicit_profile_beats_env_key(run, monkeypatch):
+    """A tool set up for profile 'work' runs `print-key --profile work`: an exported key must not hijack it."""
+    assert run("login", "--profile", "work", "--no-verify", "--base-url", "https://work.example", input=KEY).exit_code == 0
+    exported = "sk-byts-ExportedForZed000001"
+    monkeypatch.setenv("BYTESPIKE_API_KEY", exported)
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", "https://env.example")
+    assert run("print-key", "--profile", "work").stdout.strip() == KEY
+    assert run("print-key").stdout.strip() == exported
+    from bytespike_cli.settings import resolve
+
+    explicit = resolve("work")
+    assert (explicit.base_url, explicit.key_source.startswith("key file")) == ("https://work.example", True)
+    implicit = resolve()
+    assert (implicit.base_url, implicit.key_source) == ("https://env.example", "env BYTESPIKE_API_KEY")
+    # A profile with no stored key still takes the variable.
+    assert run("print-key", "--profile", "other").stdout.strip() == exported

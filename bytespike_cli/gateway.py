@@ -298,8 +298,22 @@ def _proxy_env() -> str:
 
     for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
         if os.environ.get(name):
-            return f"{name}={redact(os.environ[name])}"
+            return f"{name}={without_credentials(os.environ[name])}"
     return ""
+
+
+def without_credentials(url: str) -> str:
+    """A proxy URL with any ``user:password@`` replaced by ``***@``: it is printed in errors."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparsable proxy URL)"
+    if "@" not in parts.netloc:
+        return redact(url)
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc="***@" + host))
 
 
 def network_error(exc: httpx.HTTPError, url: str) -> NetworkError:

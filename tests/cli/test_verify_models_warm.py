@@ -243,3 +243,14 @@ def test_offline_profile(run):
     assert result.exit_code == 0, result.stderr
     assert run("verify").exit_code == 0
     assert "offline gateway" in run("profiles").stdout
+
+
+def test_proxy_credentials_never_printed(run, monkeypatch):
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", "https://gateway.does-not-exist.invalid")
+    monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+    monkeypatch.setenv("HTTPS_PROXY", "http://alice:s3cretpass@127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "")
+    result = run("verify")
+    assert result.exit_code == ExitCode.NETWORK
+    assert "s3cretpass" not in result.output and "alice" not in result.output
+    assert "HTTPS_PROXY=http://***@127.0.0.1:9" in result.output

@@ -15,7 +15,9 @@ _bytespike() {
 _bytespike_words() {
     local words=""
     case "$1" in
-        "") words="login logout status print-key verify models warm setup undo tools proxy profiles gateway --offline --quiet -q --version --help -h" ;;
+        "") words="login logout status print-key verify models warm setup undo tools proxy doctor run usage balance profiles gateway --offline --quiet -q --version --help -h" ;;
+        "balance") words="--profile -p --offline --json --help -h" ;;
+        "doctor") words="--chat --profile -p --offline --json --help -h" ;;
         "gateway") words="serve --help -h" ;;
         "gateway serve") words="--host --port --cold-start-ms --fault --help -h" ;;
         "login") words="--profile -p --base-url --key-stdin --no-verify --offline --help -h" ;;
@@ -25,10 +27,12 @@ _bytespike_words() {
         "profiles") words="use --json --help -h" ;;
         "profiles use") words="--help -h" ;;
         "proxy") words="--port --host --profile -p --upstream --offline --log --warm --token --allow-origin --help -h" ;;
+        "run") words="--env-only --via-proxy --profile -p --offline --help -h" ;;
         "setup") words="--list --profile -p --model -m --fast-model --key-mode --dry-run --yes -y --remove --offline --json --help -h" ;;
         "status") words="--profile -p --offline --json --help -h" ;;
         "tools") words="--profile -p --json --help -h" ;;
         "undo") words="--force --json --help -h" ;;
+        "usage") words="--since --until --by --profile -p --offline --json --help -h" ;;
         "verify") words="--profile -p --model -m --chat --offline --json --help -h" ;;
         "warm") words="--count -n --concurrency -c --keep-warm --profile -p --offline --json --help -h" ;;
     esac
@@ -36,7 +40,7 @@ _bytespike_words() {
 }
 _bytespike_children() {
     case "$1" in
-        "") echo "login logout status print-key verify models warm setup undo tools proxy profiles gateway" ;;
+        "") echo "login logout status print-key verify models warm setup undo tools proxy doctor run usage balance profiles gateway" ;;
         "gateway") echo "serve" ;;
         "profiles") echo "use" ;;
     esac

@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from bytespike_cli.cli import auth, gateway, models, proxy, setup, verify, warm
+    from bytespike_cli.cli import account, auth, doctor, gateway, models, proxy, run, setup, verify, warm
 
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
@@ -20,4 +20,8 @@ def register(app: typer.Typer) -> None:
     app.command("undo")(setup.undo)
     app.command("tools")(setup.tools)
     app.command("proxy")(proxy.proxy)
+    app.command("doctor")(doctor.doctor)
+    app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(run.run)
+    app.command("usage")(account.usage)
+    app.command("balance")(account.balance)
     app.add_typer(gateway.app, name="gateway")

@@ -1,0 +1,118 @@
+"""bytespike usage / balance: what you spent, and what is left."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Optional
+
+import typer
+
+from bytespike_cli.cli import _ui
+from bytespike_cli.cli._options import JsonOpt, OfflineOpt, ProfileOpt
+
+
+class By(str, Enum):
+    day = "day"
+    model = "model"
+    key = "key"
+
+
+def _money(value) -> str:
+    return "—" if value is None else f"${value:,.2f}"
+
+
+def _count(value) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
+def usage(
+    ctx: typer.Context,
+    since: Optional[str] = typer.Option(None, "--since", metavar="WHEN",
+                                        help="Start: YYYY-MM-DD or a span back from now like 7d, 12h, 2w (default 30d).",
+                                        show_default=False),
+    until: Optional[str] = typer.Option(None, "--until", metavar="WHEN", help="End (exclusive), same forms (default now).",
+                                        show_default=False),
+    by: By = typer.Option(By.day, "--by", case_sensitive=False, help="One row per day, model or key."),
+    profile: ProfileOpt = None,
+    offline: OfflineOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Spend per day, model or key from the gateway's usage report (a bar chart per row on a terminal)."""
+    import sys
+
+    from bytespike_cli.account_views import bar, usage as fetch_usage
+    from bytespike_cli.settings import resolve
+
+    r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
+    r.require_key()
+    report = fetch_usage(r, since=since, until=until, by=by.value)
+    if json_out:
+        _ui.print_json(report.to_json())
+        return
+    from rich.table import Table
+
+    tty = _ui.is_tty(sys.stdout)
+    title = {"day": "day", "model": "model", "key": "key"}[report.group_by]
+    table = Table(title=f"Usage {report.since[:10]} → {report.until[:10]}", title_justify="left",
+                  box=None, pad_edge=False, show_footer=True)
+    totals = report.totals
+    table.add_column(title, footer="total")
+    table.add_column("calls", justify="right", footer=_count(totals.get("call_count")))
+    table.add_column("input tok", justify="right", footer=_count(totals.get("input_tokens")))
+    table.add_column("output tok", justify="right", footer=_count(totals.get("output_tokens")))
+    table.add_column("cost", justify="right", footer=_money(totals.get("total_usd")))
+    if tty:
+        table.add_column("", no_wrap=True, style="cyan")
+    largest = max((float(b.get("total_usd") or 0) for b in report.buckets), default=0.0)
+    for bucket in report.buckets:
+        row = [report.label(bucket), _count(bucket.get("call_count")), _count(bucket.get("input_tokens")),
+               _count(bucket.get("output_tokens")), _money(bucket.get("total_usd"))]
+        if tty:
+            row.append(bar(float(bucket.get("total_usd") or 0), largest))
+        table.add_row(*row)
+    if not report.buckets:
+        _ui.result(f"no usage between {report.since} and {report.until}")
+        return
+    _ui.rich_result(table)
+
+
+def balance(
+    ctx: typer.Context,
+    profile: ProfileOpt = None,
+    offline: OfflineOpt = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """What is left: wallet balance and low-balance flag, or the key's quota headers when the account
+    endpoint is not available to the key."""
+    from bytespike_cli.account_views import CONSOLE, balance as fetch_balance
+    from bytespike_cli.settings import resolve
+
+    r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
+    r.require_key()
+    b = fetch_balance(r)
+    if json_out:
+        _ui.print_json(b.to_json())
+        return
+    if b.source == "account":
+        who = ", ".join(x for x in (b.username, b.tier, f"org {b.org}" if b.org else None) if x)
+        _ui.result(f"balance: {_money(b.available_usd)}" + (f"  ({who})" if who else ""))
+        if b.lifetime_topup_usd is not None or b.lifetime_spent_usd is not None:
+            _ui.result(f"lifetime: {_money(b.lifetime_topup_usd)} topped up, {_money(b.lifetime_spent_usd)} spent")
+        if b.low_balance_flagged:
+            _ui.warn(f"balance is below your low-balance threshold ({_money(b.low_balance_threshold_usd)}): "
+                     f"top up at {CONSOLE}/billing")
+    else:
+        _ui.info(f"{b.note}; showing the quota headers instead")
+        _ui.result(f"left: {_money(b.available_usd)} (from the quota headers)")
+    quota = b.quota or {}
+    if quota.get("key_remaining_usd") is not None:
+        _ui.result(f"key quota left: {_money(quota['key_remaining_usd'])}")
+    if quota.get("org_remaining_usd") is not None:
+        _ui.result(f"organisation wallet: {_money(quota['org_remaining_usd'])}")
+    if quota.get("ratelimit_remaining_usd") is not None:
+        import time
+
+        reset = quota.get("ratelimit_reset")
+        when = f", resets {time.strftime('%Y-%m-%d %H:%M', time.localtime(reset))}" if reset else ""
+        _ui.result(f"spend window: {_money(quota['ratelimit_remaining_usd'])} of "
+                   f"{_money(quota.get('ratelimit_limit_usd'))} left{when}")

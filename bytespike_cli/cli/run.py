@@ -1,0 +1,74 @@
+"""bytespike run: start Claude Code, Codex, Aider (or any command) with ByteSpike set for that process only."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from bytespike_cli.cli import _ui
+from bytespike_cli.cli._options import OfflineOpt, ProfileOpt
+
+DEFAULT_PROXY = "http://127.0.0.1:8787"  # same as runner.DEFAULT_PROXY (kept here so --help stays light)
+
+
+def run(
+    ctx: typer.Context,
+    tool: Optional[str] = typer.Argument(
+        None, metavar="TOOL", help="claude, codex or aider; with --env-only, any command.", show_default=False),
+    env_only: bool = typer.Option(
+        False, "--env-only", help="Run any command with OPENAI_BASE_URL/OPENAI_API_KEY/ANTHROPIC_BASE_URL/"
+                                  "ANTHROPIC_API_KEY set."),
+    via_proxy: bool = typer.Option(
+        False, "--via-proxy",
+        help=f"Go through a running `bytespike proxy` (at {DEFAULT_PROXY}, or the URL or port given right after "
+             "the flag); the tool gets a placeholder key."),
+    profile: ProfileOpt = None,
+    offline: OfflineOpt = False,
+) -> None:
+    """Start a tool with the gateway configured for this one process: no file is written.
+
+    Arguments after the tool (best after `--`) go to the tool, e.g. `bytespike run claude -- --resume`.
+    The tool's exit status is passed through.
+    """
+    import os
+
+    from bytespike_cli import runner
+    from bytespike_cli.errors import UsageError
+    from bytespike_cli.settings import resolve
+
+    args = list(ctx.args)
+    proxy = None
+    if via_proxy:
+        proxy = DEFAULT_PROXY
+        if tool is not None and runner.looks_like_proxy_url(tool):  # `--via-proxy URL TOOL`
+            proxy, tool = tool, (args.pop(0) if args else None)
+    if tool is None:
+        raise UsageError("name the tool to run", "e.g. `bytespike run claude`, `bytespike run codex`, "
+                                                 "`bytespike run aider`, or `bytespike run --env-only CMD -- ARGS`")
+    env = dict(os.environ)
+    if proxy is not None:
+        token = env.get("BYTESPIKE_PROXY_TOKEN")
+        target = runner.Target(runner.proxy_url(proxy), token or runner.PROXY_PLACEHOLDER_KEY, via_proxy=True)
+        r = resolve(profile, offline=False)
+    else:
+        r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
+        target = runner.Target(r.base_url, r.require_key())
+
+    if env_only:
+        if proxy is not None:
+            runner.catalogue(r, target)  # says clearly when no proxy answers
+        launch = runner.plan_env_only(tool, args, target, env=env)
+    else:
+        name = runner.normalise_tool(tool)
+        spec = runner.TOOLS[name]
+        if runner.find_executable(spec.executables[0], env) is None:
+            raise UsageError(f"{spec.title} is not installed: `{spec.executables[0]}` is not on PATH", spec.install)
+        models = runner.catalogue(r, target)
+        launch = runner.plan(name, args, target, models, env=env)
+    for warning in launch.warnings:
+        _ui.warn(warning)
+    _ui.info("running: " + launch.describe())
+    code = runner.execute(launch)
+    if code:
+        raise typer.Exit(code)

@@ -1,0 +1,152 @@
+"""Doctor tests: broken situations built in a temporary home and project, a real fake gateway."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from bytespike_cli.fakegateway import TEST_KEYS, FakeGateway
+
+
+def build_app() -> typer.Typer:
+    """The real root app when the lead has mounted our commands; else one built the same way."""
+    from bytespike_cli.cli import app as root_module
+
+    mounted = {c.name for c in root_module.app.registered_commands}
+    if {"doctor", "run", "usage", "balance"} <= mounted:
+        return root_module.app
+    from bytespike_cli.cli.account import balance, usage
+    from bytespike_cli.cli.doctor import doctor
+    from bytespike_cli.cli.run import run
+
+    app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
+    app.callback()(root_module.root)
+    app.command("doctor")(doctor)
+    app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(run)
+    app.command("usage")(usage)
+    app.command("balance")(balance)
+    return app
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.app = build_app()
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str):
+        return self.runner.invoke(self.app, list(args), catch_exceptions=False)
+
+    def doctor_json(self, *args: str) -> tuple[int, dict]:
+        result = self("doctor", *args, "--json")
+        return result.exit_code, json.loads(result.stdout)
+
+
+def by_code(report: dict, code: str) -> list[dict]:
+    return [f for f in report["findings"] if f["code"] == code]
+
+
+def one(report: dict, code: str) -> dict:
+    found = by_code(report, code)
+    assert len(found) == 1, (code, [f["code"] for f in report["findings"]])
+    return found[0]
+
+
+@pytest.fixture
+def cli(isolated_home) -> Cli:
+    return Cli()
+
+
+@pytest.fixture
+def gateway():
+    with FakeGateway() as gw:
+        yield gw
+
+
+@pytest.fixture
+def bin_dir(tmp_path, monkeypatch) -> Path:
+    """PATH holds only this folder and the system's: no real AI tool is found by accident."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    return folder
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch, bin_dir) -> Path:
+    """The current directory: a project folder outside the home."""
+    folder = tmp_path / "project"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
+@pytest.fixture
+def use_key(monkeypatch, gateway, project):
+    """bytespike's own profile: the fake gateway, and a test key saved in the key file."""
+    from bytespike_cli import credentials
+
+    def use(name: str = "default") -> str:
+        key = TEST_KEYS[name]
+        monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url)
+        credentials.store_key("default", key)
+        return key
+
+    return use
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class Stub:
+    """A plain HTTP server on loopback answering from a routes table: path -> (status, headers, body)."""
+
+    def __init__(self, routes: dict, date_offset_s: float = 0.0) -> None:
+        routes_ = routes
+        offset = date_offset_s
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self):
+                status, headers, body = routes_.get(self.path.split("?")[0], (404, {}, {"error": {
+                    "type": "not_found", "code": "not_found", "message": "no route"}}))
+                data = json.dumps(body).encode()
+                self.send_response_only(status)
+                self.send_header("Date", email.utils.formatdate(time.time() + offset, usegmt=True))
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_HEAD = _answer
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> "Stub":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

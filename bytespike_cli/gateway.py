@@ -188,8 +188,16 @@ class ErrorDetail:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+_CODE_PREFIX = re.compile(r"^([a-z][a-z0-9_]+):\s")
+
+
 def parse_error_body(body: bytes | str) -> ErrorDetail:
-    """Read an error in any of the three envelopes (OpenAI, Anthropic, Google)."""
+    """Read an error in any of the three envelopes (OpenAI, Anthropic, Google).
+
+    The specific condition (``model_not_in_group``, ``quota_exceeded``…) sits in a different place
+    in each: OpenAI's ``code``; Google's ErrorInfo ``reason`` (its ``code`` is the HTTP status);
+    Anthropic has no code field, so the gateway leads the message with it.
+    """
     try:
         data = json.loads(body)
     except (ValueError, TypeError):
@@ -198,11 +206,17 @@ def parse_error_body(body: bytes | str) -> ErrorDetail:
     err = data.get("error") if isinstance(data, dict) else None
     if not isinstance(err, dict):
         return ErrorDetail(message=str(data)[:200])
-    return ErrorDetail(
-        type=str(err.get("type") or err.get("status") or ""),
-        code=str(err.get("code") or ""),
-        message=str(err.get("message") or ""),
-    )
+    message = str(err.get("message") or "")
+    code = err.get("code")
+    code = str(code) if isinstance(code, str) else ""
+    if not code:
+        for detail in err.get("details") or ():
+            if isinstance(detail, dict) and detail.get("reason"):
+                code = str(detail["reason"]).lower()
+                break
+    if not code and (match := _CODE_PREFIX.match(message)):
+        code = match.group(1)
+    return ErrorDetail(type=str(err.get("type") or err.get("status") or ""), code=code, message=message)
 
 
 def _reset_text(reset_at: float | None) -> str:
@@ -218,7 +232,8 @@ def _reset_text(reset_at: float | None) -> str:
 def error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: str | None = None) -> BytespikeError:
     """Map the gateway's error table (gateway-api.md §5.2) to a message, a hint and an exit code."""
     tag = (detail.code or detail.type).lower()
-    said = f" ({status} {detail.code or detail.type}: {detail.message})" if detail.message else f" ({status})"
+    text = detail.message.removeprefix(f"{detail.code}: ") if detail.code else detail.message
+    said = f" ({status} {detail.code or detail.type}: {text})" if text else f" ({status})"
     what_model = f"model '{model}'" if model else "the model"
     if status == 401:
         return AuthError(

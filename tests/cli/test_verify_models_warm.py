@@ -254,3 +254,44 @@ def test_proxy_credentials_never_printed(run, monkeypatch):
     assert result.exit_code == ExitCode.NETWORK
     assert "s3cretpass" not in result.output and "alice" not in result.output
     assert "HTTPS_PROXY=http://***@127.0.0.1:9" in result.output
+
+
+PROTOCOL_CALLS = {
+    "openai": ("/v1/chat/completions", lambda m: {"model": m, "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}),
+    "anthropic": ("/v1/messages", lambda m: {"model": m, "max_tokens": 1, "messages": [{"role": "user", "content": "x"}]}),
+    "gemini": ("/v1beta/models/{m}:generateContent", lambda m: {"contents": [{"role": "user", "parts": [{"text": "x"}]}]}),
+}
+
+
+@pytest.mark.parametrize("protocol", sorted(PROTOCOL_CALLS))
+@pytest.mark.parametrize("key_name, model_family, code, message", [
+    ("revoked", "claude", ExitCode.AUTH, "rejected the key"),
+    ("empty_wallet", "claude", ExitCode.BUDGET, "wallet is empty"),
+    ("quota_reached", "claude", ExitCode.BUDGET, "lifetime quota"),
+    ("ip_denied", "claude", ExitCode.PERMISSION, "IP address is not allowed"),
+    ("paused_org", "claude", ExitCode.PERMISSION, "organisation is paused"),
+    ("rate_limited", "claude", ExitCode.RATE_LIMIT, "spend limit"),
+    ("gemini", "claude", ExitCode.PERMISSION, "not in this key's group"),
+])
+def test_every_envelope_maps_to_the_same_error(gateway, protocol, key_name, model_family, code, message):
+    """OpenAI, Anthropic and Google envelopes carry the condition in different places."""
+    import httpx
+
+    from bytespike_cli.gateway import Quota, error_for_status, parse_error_body
+
+    model = "claude-sonnet-4-6"
+    path, body = PROTOCOL_CALLS[protocol]
+    response = httpx.post(gateway.base_url + path.format(m=model), json=body(model),
+                          headers={"x-api-key": TEST_KEYS[key_name], "anthropic-version": "2023-06-01"})
+    error = error_for_status(response.status_code, parse_error_body(response.content),
+                             Quota.from_headers(response.headers), model=model)
+    assert error.exit_code == code and message in error.message, (response.text, error.message)
+    tag = parse_error_body(response.content).code
+    assert not tag or f"{tag}: {tag}" not in error.message, "the condition is named once, not twice"
+
+
+def test_warm_on_anthropic_protocol_maps_budget_errors(run, use_key):
+    use_key("quota_reached")
+    claude = next(m["id"] for m in json.loads(run("models", "--json").stdout) if m["family"] == "claude")
+    result = run("warm", claude, "--count", "1")
+    assert result.exit_code == ExitCode.BUDGET and "lifetime quota" in result.stderr

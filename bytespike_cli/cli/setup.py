@@ -6,6 +6,7 @@ The command bodies only resolve options, call the integrations + engine, and ren
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Optional
@@ -112,8 +113,9 @@ def _models_for(tool: "Integration", catalogue: list, model: list[str] | None, f
 
 
 def _show_plan_text(tool: "Integration", plan: "Plan") -> None:
-    for step in plan.manual_steps:
-        _ui.result(step)
+    _ui.result(f"{tool.name}: what to do in {tool.title}:")
+    for number, step in enumerate(plan.manual_steps, 1):
+        _ui.result(f"  {number}. {step}")
 
 
 def _render_notes(name: str, plan: "Plan", warnings: list[str]) -> None:
@@ -127,6 +129,39 @@ def _without_notes(plan: "Plan") -> "Plan":
     import dataclasses
 
     return dataclasses.replace(plan, notes=())
+
+
+def _installed(tool: "Integration") -> bool:
+    try:
+        return tool.detect().installed
+    except BytespikeError:
+        return True  # a file is there, just broken: that is the user's to hear about
+
+
+def _declined() -> None:
+    """A "no" at the confirmation is an answer, not an interruption."""
+    _ui.info("nothing written")
+
+
+def _preflight(engine, checks: list[tuple["Integration", list]], *, dry_run: bool) -> dict[str, str]:
+    """Run every tool's write guards (a running tool, an unwritable file) before anything is written, so a
+    multi-tool setup is all or nothing. In a dry run the problems are returned (tool -> why) instead."""
+    problems: dict[str, str] = {}
+    errors: list[BytespikeError] = []
+    for tool, changes in checks:
+        try:
+            engine.preflight(tool, changes)
+        except BytespikeError as exc:
+            problems[tool.name] = exc.message
+            errors.append(exc)
+    if errors and not dry_run:
+        from bytespike_cli.errors import ToolBusy
+
+        busy = [e for e in errors if isinstance(e, ToolBusy)]
+        if len(busy) > 1 and len(busy) == len(errors):  # name every tool to quit, not just the first
+            raise ToolBusy("; ".join(e.message for e in busy), "quit them completely, then run this again")
+        raise errors[0]
+    return problems
 
 
 def setup(
@@ -195,9 +230,21 @@ def setup(
             key_mode=key_mode.value if key_mode else None, key=resolved.key,
             key_command=key_command(resolved.profile),
         )
-        plan = tool.plan(request)
+        try:
+            plan = tool.plan(request)
+        except BytespikeError as exc:
+            if len(chosen) > 1 and not _installed(tool):
+                # naming several tools should not fail on one that is not there at all
+                _ui.warn(f"{tool.name}: skipped, {tool.title} is not installed ({exc.message})")
+                continue
+            raise
         changes = engine.changes(plan)
         planned.append((tool, request, plan, changes))
+    # every tool's guards before anything is shown or written: all tools, or none
+    blocked = _preflight(engine, [(tool, changes) for tool, _, _, changes in planned], dry_run=dry_run)
+    if not dry_run and not yes and not _ui.stdin_is_tty() and any(
+            c.changed for _, _, _, changes in planned for c in changes):
+        _need_yes("setup would change files")
     if resolved.offline:
         _ui.warn("offline: the files will point at the built-in offline gateway, which runs only as long as "
                  "this command; use it to try setup out, then run again without --offline")
@@ -213,7 +260,7 @@ def setup(
             "profile": request.profile,
             "models": {"chat": [m.id for m in request.chat_models],
                        "fast": request.fast_model.id if request.fast_model else None},
-            "key_mode": request.key_mode or tool.key_modes[0],
+            "key_mode": plan.key_mode or request.key_mode or tool.key_modes[0],
             "files": [str(c.path) for c in changed],
             "changed": bool(changed),
             "written": False,
@@ -222,6 +269,8 @@ def setup(
             "warnings": list(plan.warnings) + warnings,
             "manual_steps": list(plan.manual_steps),
         })
+        if tool.name in blocked:
+            reports[-1]["blocked"] = blocked[tool.name]
         if changed:
             to_write.append((tool, plan))
         if not json_out:
@@ -229,9 +278,13 @@ def setup(
                 _show_plan_text(tool, plan)
             if changed and (dry_run or not yes):
                 _print_diff(text)
-            elif not changed and tool.writes_files and not plan.manual_steps:
+            elif not changed and tool.writes_files and plan.files and not plan.manual_steps:
                 _ui.result(f"{tool.name}: already set up for profile '{request.profile}' (nothing to change)")
-            _render_notes(tool.name, plan if changed else _without_notes(plan), warnings)
+            # notes of a tool that writes nothing (JetBrains, an old Cline) are the whole answer: always shown
+            show_notes = changed or not plan.files or plan.manual_steps
+            _render_notes(tool.name, plan if show_notes else _without_notes(plan), warnings)
+            if tool.name in blocked:
+                _ui.warn(f"{tool.name}: setup would refuse to write now: {blocked[tool.name]}")
 
     if dry_run or not to_write:
         if json_out:
@@ -243,7 +296,10 @@ def setup(
         if not _ui.stdin_is_tty():
             _need_yes("setup would change files")
         if not _confirm(f"Write these changes for {', '.join(t.name for t, _ in to_write)}?"):
-            raise typer.Abort()
+            if json_out:
+                _ui.print_json({"dry_run": False, "tools": reports})
+            _declined()
+            return
     import uuid
 
     run = uuid.uuid4().hex
@@ -270,8 +326,10 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
 
     reports = []
     pending = []
+    checks = []
     for tool in chosen:
         changes, warnings = engine.removal_changes(tool)
+        checks.append((tool, changes))
         text = diff(changes)
         reports.append({"tool": tool.name, "files": [str(c.path) for c in changes], "changed": bool(changes),
                         "written": False, "diff": text, "warnings": warnings})
@@ -284,6 +342,11 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
                 _ui.result(f"{tool.name}: nothing of bytespike's to remove")
             for warning in warnings:
                 _ui.warn(f"{tool.name}: {warning}")
+    blocked = _preflight(engine, checks, dry_run=dry_run)
+    for name, why in blocked.items():
+        next(r for r in reports if r["tool"] == name)["blocked"] = why
+        if not json_out:
+            _ui.warn(f"{name}: --remove would refuse to write now: {why}")
     if dry_run or not pending:
         if json_out:
             _ui.print_json({"dry_run": dry_run, "remove": True, "tools": reports})
@@ -292,7 +355,10 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
         if not _ui.stdin_is_tty():
             _need_yes("--remove would change files")
         if not _confirm(f"Remove bytespike's settings from {', '.join(t.name for t in pending)}?"):
-            raise typer.Abort()
+            if json_out:
+                _ui.print_json({"dry_run": False, "remove": True, "tools": reports})
+            _declined()
+            return
     for tool in pending:
         result = engine.remove(tool)
         report = next(r for r in reports if r["tool"] == tool.name)
@@ -312,6 +378,12 @@ def _list(profile: str | None, json_out: bool) -> None:
     from bytespike_cli.integrations.engine import Engine
 
     engine = Engine()
+    try:
+        engine.load_journal()
+        journal_ok = True
+    except BytespikeError as exc:  # listing still works, from the tools' own files
+        journal_ok = False
+        _ui.warn(f"{exc.message}; listing without it (hint: {exc.hint})")
     rows = []
     for name in integrations.names():
         tool = integrations.get(name)
@@ -325,12 +397,13 @@ def _list(profile: str | None, json_out: bool) -> None:
                          "configured": None, "profile": None, "problem": problem})
             continue
         data = detection.to_json()
-        try:
-            data["configured"] = detection.configured or engine.still_configured(name)
-        except BytespikeError:
-            pass
-        if data["configured"] and not detection.profile:
-            data["profile"] = engine.owned_profile(name)
+        if journal_ok:
+            try:
+                data["configured"] = detection.configured or engine.still_configured(name)
+            except BytespikeError:
+                pass
+            if data["configured"] and not detection.profile:
+                data["profile"] = engine.owned_profile(name)
         data["problem"] = None
         rows.append(data)
     if profile:
@@ -339,22 +412,47 @@ def _list(profile: str | None, json_out: bool) -> None:
     if json_out:
         _ui.print_json(rows)
         return
+    states = []
+    for row in rows:
+        if row.get("problem"):
+            states.append(Text("? (see below)", style="red"))
+        elif row["configured"]:
+            states.append(Text("yes" + (f" (profile {row['profile']})" if row["profile"] else ""), style="green"))
+        else:
+            states.append(Text("no"))
+    # TOOL, INSTALLED and BYTESPIKE stay whole; FILES gets the rest of the line, paths broken after a "/"
+    fixed = max(len("TOOL"), *(len(r["tool"]) for r in rows)) + len("INSTALLED") + max(
+        len("BYTESPIKE"), *(len(t.plain) for t in states)) + 6
+    width = max(16, _ui.stdout().width - fixed)
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("TOOL", no_wrap=True)
     table.add_column("INSTALLED", no_wrap=True)
     table.add_column("BYTESPIKE", no_wrap=True)
-    table.add_column("FILES", overflow="fold")
+    table.add_column("FILES", overflow="fold", min_width=16)
+    for row, state in zip(rows, states):
+        installed = "?" if row["installed"] is None else ("yes" if row["installed"] else "no")
+        files = "\n".join(line for p in row["files"] for line in _fold_path(_home_relative(Path(p)), width))
+        table.add_row(Text(row["tool"]), installed, state, Text(files))
+    _ui.rich_result(table)
     for row in rows:
         if row.get("problem"):
-            state = Text("? " + row["problem"], style="red")
-        elif row["configured"]:
-            state = Text("yes" + (f" (profile {row['profile']})" if row["profile"] else ""), style="green")
-        else:
-            state = Text("no")
-        installed = "?" if row["installed"] is None else ("yes" if row["installed"] else "no")
-        table.add_row(Text(row["tool"]), installed, state,
-                      Text("\n".join(_home_relative(Path(p)) for p in row["files"])))
-    _ui.rich_result(table)
+            _ui.warn(f"{row['tool']}: {row['problem']}")
+
+
+def _fold_path(path: str, width: int) -> list[str]:
+    """``path`` in lines of at most ``width`` characters, broken after a "/" where possible (continuation
+    lines indented by two spaces); a single name longer than a line is cut where it must be."""
+    lines: list[str] = []
+    current = ""
+    for part in re.findall(r"[^/\\]+[/\\]?|[/\\]", path):
+        limit = width - (2 if lines else 0)
+        if current and len(current) + len(part) > limit:
+            lines.append(current)
+            current = ""
+        current += part
+    if current or not lines:
+        lines.append(current)
+    return [line if index == 0 else "  " + line for index, line in enumerate(lines)]
 
 
 def tools(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
@@ -401,7 +499,10 @@ def undo(
             _ui.result(f"removed {_home_relative(path)} (the setup had created it)")
         for path, why in result.skipped:
             _ui.warn(f"{_home_relative(path)}: {why}")
-        if not result.skipped:
+        if not result.skipped and not result.restored and not result.deleted:
+            _ui.info(f"nothing left to restore for {names} (its settings were already removed); "
+                     "the setup is marked as undone")
+        elif not result.skipped:
             _ui.info(f"undid the last setup of {names}")
     if result.skipped:
         raise BytespikeError(

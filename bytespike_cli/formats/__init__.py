@@ -19,7 +19,8 @@ def open_document(fmt: str, text: str, path: Path | str = "<text>") -> Document:
     if fmt in ("json", "jsonc"):
         from bytespike_cli.formats.jsonc import JsoncDocument
 
-        return JsoncDocument(text, path)
+        # "json": a program that reads strict JSON (comments and trailing commas are an error)
+        return JsoncDocument(text, path, strict=fmt == "json")
     if fmt == "yaml":
         from bytespike_cli.formats.yaml import YamlDocument
 

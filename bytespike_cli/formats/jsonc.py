@@ -9,7 +9,9 @@ replaces or inserts text at those offsets. Every byte outside the edited span st
 trailing commas, CRLF, a BOM, indentation, key order, the final newline.
 
 Accepted syntax: JSON plus ``//`` and ``/* */`` comments and trailing commas (what Zed and VS Code
-accept). Paths are tuples of object keys (and array indexes for reading/replacing).
+accept), or strict JSON only (``strict=True``). Paths are tuples of object keys, array indexes (for
+reading/replacing) and ``Match`` steps (the list item whose key has a value: set appends it when
+missing, delete removes it; Continue's ``models``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats.common import (
     MISSING,
     KeyPath,
+    Match,
     check_only_paths_changed,
     data_delete,
     data_set,
@@ -73,6 +76,8 @@ class _Parser:
     def __init__(self, text: str):
         self.text = text
         self.pos = 0
+        self.first_comment: int | None = None  # offsets of what strict JSON rejects
+        self.first_trailing_comma: int | None = None
 
     def fail(self, message: str, offset: int | None = None) -> None:
         raise JsoncSyntaxError(message, self.pos if offset is None else offset, self.text)
@@ -84,9 +89,13 @@ class _Parser:
             if ch in " \t\r\n":
                 self.pos += 1
             elif text.startswith("//", self.pos):
+                if self.first_comment is None:
+                    self.first_comment = self.pos
                 newline = text.find("\n", self.pos)
                 self.pos = n if newline < 0 else newline
             elif text.startswith("/*", self.pos):
+                if self.first_comment is None:
+                    self.first_comment = self.pos
                 close = text.find("*/", self.pos + 2)
                 if close < 0:
                     self.fail("unterminated /* comment")
@@ -150,6 +159,7 @@ class _Parser:
             if self.pos >= len(self.text):
                 self.fail("unexpected end of file, expected '}'", node.start)
             if self.text[self.pos] == "}":
+                self._note_trailing_comma(node.members)
                 self.pos += 1
                 node.end = self.pos
                 return node
@@ -172,6 +182,10 @@ class _Parser:
                 member.comma = self.pos
                 self.pos += 1
 
+    def _note_trailing_comma(self, entries: list) -> None:
+        if entries and entries[-1].comma is not None and self.first_trailing_comma is None:
+            self.first_trailing_comma = entries[-1].comma
+
     def parse_array(self) -> Node:
         node = Node("array", self.pos, -1)
         self.pos += 1
@@ -180,6 +194,7 @@ class _Parser:
             if self.pos >= len(self.text):
                 self.fail("unexpected end of file, expected ']'", node.start)
             if self.text[self.pos] == "]":
+                self._note_trailing_comma(node.items)
                 self.pos += 1
                 node.end = self.pos
                 return node
@@ -209,25 +224,49 @@ def parse(text: str) -> Any:
 
 
 class JsoncDocument:
-    """Edits one JSONC text in place. ``text`` is always the current, complete document."""
+    """Edits one JSONC text in place. ``text`` is always the current, complete document.
 
-    format = "jsonc"
+    ``strict=True`` is for files whose program reads strict JSON (Claude Code, Cline, Aider's metadata):
+    a comment or a trailing comma there is an error naming the line, because the program would reject
+    the whole file and none of our settings would apply.
+    """
 
-    def __init__(self, text: str, path: Path | str = "<text>"):
+    def __init__(self, text: str, path: Path | str = "<text>", *, strict: bool = False):
         self.path = path
         self.text = text
+        self.strict = strict
+        self.format = "json" if strict else "jsonc"
         self.root = self._parse(text)
         if self.root is not None and self.root.kind != "object":
             raise ConfigFileError(path, "expected a JSON object at the top of the file", "fix the file by hand")
 
     def _parse(self, text: str) -> Node | None:
+        parser = _Parser(text)
         try:
-            return _Parser(text).parse_document()
+            root = parser.parse_document()
         except JsoncSyntaxError as exc:
             raise ConfigFileError(
                 self.path, f"not valid JSON: {exc.problem} (column {exc.column})",
                 "fix the line shown (or move the file away) and run again", line=exc.line,
             ) from None
+        if self.strict:
+            self._check_strict(parser, text)
+        return root
+
+    def _check_strict(self, parser: _Parser, text: str) -> None:
+        found = [(offset, what) for offset, what in ((parser.first_comment, "a comment"),
+                                                     (parser.first_trailing_comma, "a trailing comma"))
+                 if offset is not None]
+        if not found:
+            return
+        offset, what = min(found)
+        line = text.count("\n", 0, offset) + 1
+        raise ConfigFileError(
+            self.path, f"has {what}, but the program that reads this file accepts only strict JSON "
+                       "(no comments, no trailing commas), so it would reject the whole file",
+            "remove the comments and trailing commas (they make the file unreadable for its program "
+            "already), then run again; bytespike changed nothing", line=line,
+        )
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -240,17 +279,26 @@ class JsoncDocument:
         for part in path:
             if node is None:
                 return None
-            if node.kind == "object" and isinstance(part, str):
-                node = next((m.value for m in reversed(node.members) if m.key == part), None)
-            elif node.kind == "array" and isinstance(part, int) and -len(node.items) <= part < len(node.items):
-                node = node.items[part].value
-            else:
-                return None
+            node = self._child(node, part)
         return node
 
     def get(self, path: KeyPath) -> Any:
         node = self._find(path)
         return MISSING if node is None else to_python(node)
+
+    def source(self, path: KeyPath) -> dict | None:
+        """The value's text as written, and the key of the member after it (to put it back in place)."""
+        path = tuple(path)
+        parent = self._find(path[:-1]) if path else None
+        if parent is None or parent.kind != "object" or not isinstance(path[-1], str):
+            node = self._find(path)
+            return None if node is None else {"text": self.text[node.start:node.end], "before": None}
+        index = _member_index(parent, path[-1])
+        if index is None:
+            return None
+        member = parent.members[index]
+        after = parent.members[index + 1].key if index + 1 < len(parent.members) else None
+        return {"text": self.text[member.value.start:member.value.end], "before": after}
 
     # -- style ------------------------------------------------------------------------------
     @property
@@ -286,8 +334,14 @@ class JsoncDocument:
     def _reparse(self) -> None:
         self.root = self._parse(self.text)
 
+    def _verified(self, before: Any, path: KeyPath, value: Any) -> None:
+        self._reparse()
+        expected = copy.deepcopy(before)
+        data_set(expected, path, value)
+        check_only_paths_changed(self.path, expected, self.data)
+
     def set(self, path: KeyPath, value: Any) -> bool:
-        """Set ``path`` to ``value`` (creating parent objects). True if the text changed."""
+        """Set ``path`` to ``value`` (creating parents; a missing ``Match`` item is appended). True if changed."""
         path = tuple(path)
         if not path:
             raise ValueError("empty path")
@@ -295,44 +349,83 @@ class JsoncDocument:
             return False
         before = self.data
         self._set(path, value)
-        self._reparse()
-        expected = copy.deepcopy(before)
-        data_set(expected, path, value)
-        check_only_paths_changed(self.path, expected, self.data)
+        self._verified(before, path, value)
         return True
+
+    def restore(self, path: KeyPath, value: Any, *, text: str | None = None, before: str | None = None) -> bool:
+        """Put back a value the way it was written: ``text`` is its original source (used when it still
+        means ``value``), ``before`` the key of the member it stood in front of (when it was deleted)."""
+        path = tuple(path)
+        if text is not None:
+            try:
+                if not same_value(parse(text), value):
+                    text = None
+            except JsoncSyntaxError:
+                text = None
+        if same_value(self.get(path), value):
+            return False
+        node = self._find(path)
+        parent = self._find(path[:-1]) if len(path) > 1 else self.root
+        if node is not None and text is not None:
+            data = self.data
+            self._splice(node.start, node.end, text)
+        elif node is None and parent is not None and parent.kind == "object" and isinstance(path[-1], str):
+            data = self.data
+            at = _member_index(parent, before) if before is not None else None
+            self._insert(parent, path[-1], value, raw=text, at=at)
+        else:
+            return self.set(path, value)
+        self._verified(data, path, value)
+        return True
+
+    def _fits(self, node: Node, step: Any) -> bool:
+        """Can the path go on from ``node`` with ``step``?"""
+        if isinstance(step, str):
+            return node.kind == "object"
+        return node.kind == "array"
 
     def _set(self, path: KeyPath, value: Any) -> None:
         if self.root is None:
             self._create_root(path, value)
             return
-        # the deepest existing object on the path
+        # the deepest existing container on the path
         parent, depth = self.root, 0
         while depth < len(path) - 1:
             child = self._child(parent, path[depth])
-            if child is None:
-                break
-            if child.kind not in ("object", "array"):
-                # a scalar where we need an object: replace it (the caller asked for this path)
+            if child is None or not self._fits(child, path[depth + 1]):
                 break
             parent, depth = child, depth + 1
-        existing = self._child(parent, path[depth])
+        step = path[depth]
+        existing = self._child(parent, step)
         rest = path[depth + 1:]
         new_value = _nest(rest, value)
-        if existing is not None and (not rest or existing.kind not in ("object", "array")):
-            self._replace(existing, new_value)
-        elif parent.kind == "object":
-            self._insert_member(parent, path[depth], new_value)
+        if existing is not None:
+            if rest and existing.kind == "array" and isinstance(rest[0], str):
+                raise self._list_error(path[:depth + 1])
+            self._replace(existing, new_value)  # the value itself, or a scalar in the way
+        elif parent.kind == "object" and isinstance(step, str):
+            self._insert(parent, step, new_value)
+        elif parent.kind == "array" and isinstance(step, Match):
+            self._insert(parent, None, new_value)
         else:
-            raise ConfigFileError(
-                self.path, f"{dotted(path[:depth]) or 'the top level'} is a list, expected an object",
-                "fix or remove that setting by hand",
-            )
+            raise self._list_error(path[:depth])
+
+    def _list_error(self, where: KeyPath) -> ConfigFileError:
+        return ConfigFileError(
+            self.path, f"{dotted(where) or 'the top level'} is a list, expected an object",
+            "fix or remove that setting by hand",
+        )
 
     @staticmethod
-    def _child(node: Node, part: str | int) -> Node | None:
+    def _child(node: Node, part: Any) -> Node | None:
         if node.kind == "object" and isinstance(part, str):
-            return next((m.value for m in reversed(node.members) if m.key == part), None)
-        if node.kind == "array" and isinstance(part, int) and -len(node.items) <= part < len(node.items):
+            index = _member_index(node, part)
+            return None if index is None else node.members[index].value
+        if node.kind == "array" and isinstance(part, Match):
+            index = _item_index(node, part)
+            return None if index is None else node.items[index].value
+        if node.kind == "array" and isinstance(part, int) and not isinstance(part, bool) \
+                and -len(node.items) <= part < len(node.items):
             return node.items[part].value
         return None
 
@@ -353,27 +446,44 @@ class JsoncDocument:
         indent = self._line_indent(node.start)
         self._splice(node.start, node.end, self._dump(value, indent, inline=bool(single_line)))
 
-    def _insert_member(self, obj: Node, key: str, value: Any) -> None:
+    def _insert(self, container: Node, key: str | None, value: Any, *, raw: str | None = None,
+                at: int | None = None) -> None:
+        """A new member (``key``) or array item (``key`` None) at the end, or before entry ``at``."""
         text, nl = self.text, self.newline
-        key_json = json.dumps(key, ensure_ascii=False)
-        close = obj.end - 1
-        multiline = "\n" in text[obj.start:obj.end]
-        if obj.members and not multiline:
-            # a one-line object keeps being one line
-            last = obj.members[-1]
-            entry = f"{key_json}: {self._dump(value, '', inline=True)}"
+        prefix = "" if key is None else json.dumps(key, ensure_ascii=False) + ": "
+        entries = _entries(container)
+        close = container.end - 1
+        multiline = "\n" in text[container.start:container.end]
+
+        def render(indent: str, inline: bool = False) -> str:
+            return raw if raw is not None else self._dump(value, indent, inline=inline)
+
+        if at is not None and 0 <= at < len(entries):
+            start = _entry_start(entries[at])
+            if multiline and self._starts_line(start):
+                line_start = text.rfind("\n", 0, start) + 1
+                indent = self._line_indent(start)
+                self._splice(line_start, line_start, f"{indent}{prefix}{render(indent)},{nl}")
+            else:
+                self._splice(start, start, f"{prefix}{render('', inline=True)}, ")
+            return
+        if entries and not multiline:
+            # a one-line object or list keeps being one line
+            last = entries[-1]
+            entry = f"{prefix}{render('', inline=True)}"
             if last.comma is not None:
                 self._splice(last.comma + 1, last.comma + 1, f" {entry},")
             else:
                 self._splice(last.value.end, last.value.end, f", {entry}")
             return
-        if obj.members:
-            last = obj.members[-1]
+        if entries:
+            last = entries[-1]
+            start = _entry_start(last)
             indent = (
-                self._line_indent(last.key_start) if self._starts_line(last.key_start)
-                else self._line_indent(obj.start) + self.indent_unit
+                self._line_indent(start) if self._starts_line(start)
+                else self._line_indent(container.start) + self.indent_unit
             )
-            entry = f"{key_json}: {self._dump(value, indent)}"
+            entry = f"{prefix}{render(indent)}"
             insert_at = self._end_of_line_after(last.comma + 1 if last.comma is not None else last.value.end)
             if last.comma is not None:  # trailing-comma style: keep it
                 self._splice(insert_at, insert_at, f"{nl}{indent}{entry},")
@@ -381,13 +491,13 @@ class JsoncDocument:
                 self._splice(insert_at, insert_at, f"{nl}{indent}{entry}")
                 self._splice(last.value.end, last.value.end, ",")
             return
-        # an empty object
-        outer = self._line_indent(obj.start)
+        # an empty object or list
+        outer = self._line_indent(container.start)
         inner = outer + self.indent_unit
-        entry = f"{key_json}: {self._dump(value, inner)}"
-        between = text[obj.start + 1:close]
+        entry = f"{prefix}{render(inner)}"
+        between = text[container.start + 1:close]
         if not between.strip():
-            self._splice(obj.start + 1, close, f"{nl}{inner}{entry}{nl}{outer}")
+            self._splice(container.start + 1, close, f"{nl}{inner}{entry}{nl}{outer}")
         elif self._starts_line(close):
             line_start = text.rfind("\n", 0, close) + 1
             self._splice(line_start, line_start, f"{inner}{entry}{nl}")
@@ -413,62 +523,72 @@ class JsoncDocument:
         return pos
 
     def delete(self, path: KeyPath) -> bool:
-        """Remove the member at ``path``. True if something was removed."""
+        """Remove the member (or the ``Match`` list item) at ``path``. True if something was removed."""
         path = tuple(path)
         if not path:
             raise ValueError("empty path")
+        last = path[-1]
         parent = self._find(path[:-1])
-        if parent is None or parent.kind != "object":
+        if parent is None or not self._fits(parent, last) or isinstance(last, int):
             return False
-        index = next((i for i in range(len(parent.members) - 1, -1, -1) if parent.members[i].key == path[-1]), None)
+
+        def position(node: Node | None) -> int | None:
+            if node is None:
+                return None
+            return _item_index(node, last) if isinstance(last, Match) else _member_index(node, last)
+
+        index = position(parent)
         if index is None:
             return False
         before = self.data
         # a key written twice: remove every copy, or the earlier one would surface
         while index is not None:
-            self._delete_member(parent, index)
+            self._delete_entry(parent, index)
             self._reparse()
             parent = self._find(path[:-1])
-            index = next((i for i, m in enumerate(parent.members) if m.key == path[-1]), None) if parent else None
+            index = None if isinstance(last, Match) else position(parent)
         expected = copy.deepcopy(before)
         data_delete(expected, path)
         check_only_paths_changed(self.path, expected, self.data)
         return True
 
-    def _delete_member(self, obj: Node, index: int) -> None:
+    def _delete_entry(self, container: Node, index: int) -> None:
         text = self.text
-        member = obj.members[index]
-        previous = obj.members[index - 1] if index > 0 else None
-        dangling_comma = index == len(obj.members) - 1 and member.comma is None and previous is not None
-        end = member.comma + 1 if member.comma is not None else member.value.end
-        if self._starts_line(member.key_start) and self._rest_of_line_blank(end):
-            # the member owns whole lines: take them out, newline included
-            start = text.rfind("\n", 0, member.key_start) + 1
+        entries = _entries(container)
+        entry = entries[index]
+        start_of_entry = _entry_start(entry)
+        previous = entries[index - 1] if index > 0 else None
+        dangling_comma = index == len(entries) - 1 and entry.comma is None and previous is not None
+        end = entry.comma + 1 if entry.comma is not None else entry.value.end
+        if self._starts_line(start_of_entry) and self._rest_of_line_blank(end):
+            # the entry owns whole lines: take them out, newline included
+            start = text.rfind("\n", 0, start_of_entry) + 1
             newline = text.find("\n", end)
             self._splice(start, len(text) if newline < 0 else newline + 1, "")
             if dangling_comma:
-                # the previous member's comma would now be a trailing comma the file did not have
+                # the previous entry's comma would now be a trailing comma the file did not have
                 self._splice(previous.comma, previous.comma + 1, "")
-        elif previous is not None and previous.comma is not None and not text[previous.comma + 1:member.key_start].strip():
+        elif previous is not None and previous.comma is not None and \
+                not text[previous.comma + 1:start_of_entry].strip():
             # inline: `{"a": 1, "k": 2, "b": 3}` -> `{"a": 1, "b": 3}`
             self._splice(previous.comma + 1, end, "")
             if dangling_comma:
                 self._splice(previous.comma, previous.comma + 1, "")
         else:
             stop = end
-            if member.comma is not None:
+            if entry.comma is not None:
                 while stop < len(text) and text[stop] in " \t":
                     stop += 1
-            self._splice(member.key_start, stop, "")
+            self._splice(start_of_entry, stop, "")
             if dangling_comma:
                 self._splice(previous.comma, previous.comma + 1, "")
-        if len(obj.members) == 1:
+        if len(entries) == 1:
             self._reparse()
-            self._collapse_if_blank(obj.start)
+            self._collapse_if_blank(container.start)
 
     def _collapse_if_blank(self, start: int) -> None:
         node = self._node_at(self.root, start)
-        if node is None or node.kind != "object" or node.members:
+        if node is None or node.kind not in ("object", "array") or node.members or node.items:
             return
         if self.text[node.start + 1:node.end - 1].strip(" \t\r\n") == "":
             self._splice(node.start + 1, node.end - 1, "")
@@ -490,7 +610,42 @@ class JsoncDocument:
         return rest.strip(" \t\r") == ""
 
 
-def _nest(path: Iterable[str | int], value: Any) -> Any:
-    for part in reversed(tuple(path)):
-        value = {part: value}
+def _entries(node: Node) -> list:
+    return node.members if node.kind == "object" else node.items
+
+
+def _entry_start(entry: Member | Item) -> int:
+    return entry.key_start if isinstance(entry, Member) else entry.value.start
+
+
+def _member_index(node: Node, key: str) -> int | None:
+    """The member that counts for ``key`` (the last one, when a key is written twice)."""
+    for index in range(len(node.members) - 1, -1, -1):
+        if node.members[index].key == key:
+            return index
+    return None
+
+
+def _item_index(node: Node, match: Match) -> int | None:
+    """The first list item that is an object whose ``match.key`` equals ``match.value``."""
+    for index, item in enumerate(node.items):
+        if item.value.kind == "object":
+            member = _member_index(item.value, match.key)
+            if member is not None and same_value(to_python(item.value.members[member].value), match.value):
+                return index
+    return None
+
+
+def _nest(path: Iterable[Any], value: Any) -> Any:
+    """The value to write where a path stops existing: missing objects around it, a list for a Match step."""
+    parts = tuple(path)
+    for position in range(len(parts) - 1, -1, -1):
+        part = parts[position]
+        if isinstance(part, Match):
+            if position == len(parts) - 1:
+                value = [value]
+            else:
+                value = [{part.key: part.value, **value}]
+        else:
+            value = {part: value}
     return value

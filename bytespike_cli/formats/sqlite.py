@@ -24,11 +24,21 @@ Value = str | bytes
 def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
     if readonly:
         uri = Path(path).resolve().as_uri() + "?mode=ro"
+        if not _has_side_files(Path(path)):
+            # A read-only look at a WAL database creates -wal/-shm files that it cannot remove again (they
+            # would then be backed up and "restored" as the user's). With no side files there is no WAL
+            # content to read and no other connection, so the file can be read as it is.
+            uri += "&immutable=1"
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     return conn
+
+
+def _has_side_files(path: Path) -> bool:
+    resolved = Path(path).resolve()
+    return any(resolved.with_name(resolved.name + suffix).exists() for suffix in ("-wal", "-shm", "-journal"))
 
 
 def _fail(path: Path, exc: sqlite3.Error) -> Exception:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import difflib
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +165,6 @@ class YamlDocument:
 
 def _mapping_indent(body: str) -> int | None:
     """The indentation of a nested mapping (ruamel's guess follows sequences, which may indent differently)."""
-    import re
-
     match = re.search(r"^([ ]*)[^\s#-][^\n]*:[ ]*(?:#[^\n]*)?\n(?:[ ]*(?:#[^\n]*)?\n)*([ ]+)[^\s#-]", body, re.M)
     if match and len(match.group(2)) > len(match.group(1)):
         return len(match.group(2)) - len(match.group(1))
@@ -222,6 +221,10 @@ def _merge_lines(original: str, before: str, after: str, newline: str) -> str | 
         if result and not result[-1].endswith("\n"):
             result[-1] += newline
         new_lines = after_lines[a1:a2]
+        if tag == "replace" and b2 - b1 == a2 - a1:
+            # a value replaced on its line: ruamel re-spaces the comment after it; keep the user's gap
+            new_lines = [_keep_comment_gap(orig_lines[start + k].rstrip("\r\n"), line)
+                         for k, line in enumerate(new_lines)]
         result.extend(line + newline for line in new_lines)
         # ruamel hangs the comment lines that follow a key on that key: deleting our key must not take
         # the user's comments (or blank lines) with it
@@ -233,6 +236,19 @@ def _merge_lines(original: str, before: str, after: str, newline: str) -> str | 
         cursor = stop
     result.extend(orig_lines[cursor:])
     return bom + "".join(result)
+
+
+# a line's code, the blank gap, and a trailing comment that holds no quotes (so never part of a value)
+_TRAILING_COMMENT = re.compile(r"^(?P<code>.*?\S)(?P<gap>[ \t]+)(?P<comment>#[^'\"]*)$")
+
+
+def _keep_comment_gap(original: str, new: str) -> str:
+    """``new`` with the spacing before its trailing ``# comment`` taken from ``original`` (same comment);
+    the merged text is parsed again afterwards anyway."""
+    old, fresh = _TRAILING_COMMENT.match(original), _TRAILING_COMMENT.match(new)
+    if not old or not fresh or old.group("comment") != fresh.group("comment"):
+        return new
+    return fresh.group("code") + old.group("gap") + fresh.group("comment")
 
 
 def _to_node(value: Any) -> Any:

@@ -103,6 +103,8 @@ class Delete:
     path: KeyPath
     only_if_ours: bool = False  # delete only if bytespike wrote it (else leave it and warn with `reason`)
     reason: str = ""
+    # say so when the value is the user's (not one bytespike wrote): the journal keeps it for --remove/undo
+    announce: bool = False
 
 
 Edit = Union[Set, Delete]
@@ -124,6 +126,7 @@ class Plan:
     warnings: tuple[str, ...] = ()
     secrets: tuple[str, ...] = ()  # strings to mask wherever the plan is shown
     manual_steps: tuple[str, ...] = ()  # for tools with no writable file (JetBrains): what to click
+    key_mode: str | None = None  # the key mode the plan really uses, when it differs from the request's
 
 
 # -- what detect reports -----------------------------------------------------------------------------

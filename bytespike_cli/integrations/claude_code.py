@@ -12,14 +12,17 @@ What we write (notes/editor-facts.md §1):
   lands in the file and a rotation needs no new setup), or ``env.ANTHROPIC_AUTH_TOKEN`` with
   ``--key-mode inline`` (file kept 0600), or nothing with ``--key-mode env`` (the user exports
   ``ANTHROPIC_AUTH_TOKEN``). Never ``ANTHROPIC_API_KEY``, and never a token next to the helper: the
-  token outranks the helper.
+  token outranks the helper. A token variable the user already has in ``env`` (their Anthropic key,
+  typically) is taken out and the user is told; the journal keeps it, ``--remove``/``undo`` put it back.
+- The file must be strict JSON (Claude Code rejects comments and trailing commas): such a file is an
+  error naming its line, and is left alone.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bytespike_cli.formats import MISSING, open_document
+from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import decode_text
 from bytespike_cli.formats.safe_write import read_bytes
 from bytespike_cli.integrations.base import (
@@ -101,38 +104,37 @@ class ClaudeCode(Integration):
             edits.append(Set(("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS"), str(context)))
         else:
             edits.append(Delete(("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS"), only_if_ours=True))
-        outranks = "it outranks our credential"
+        # Claude Code's order: ANTHROPIC_AUTH_TOKEN > ANTHROPIC_API_KEY > apiKeyHelper. A token variable left
+        # in `env` would win over our credential and send the user's own (Anthropic) key to the gateway, so
+        # it goes; the journal keeps its value for --remove and undo.
+        sent_instead = "Claude Code would send it to ByteSpike instead of your ByteSpike key"
         notes: list[str] = []
         warnings: list[str] = []
         secrets: tuple[str, ...] = ()
         if mode == "helper":
             edits.append(Set(("apiKeyHelper",), request.key_command_line))
-            edits.append(Delete(("env", "ANTHROPIC_AUTH_TOKEN"), only_if_ours=True, reason=outranks))
+            edits.append(Delete(("env", "ANTHROPIC_AUTH_TOKEN"), reason=sent_instead, announce=True))
         elif mode == "inline":
             edits.append(Set(("env", "ANTHROPIC_AUTH_TOKEN"), request.key))
-            edits.append(Delete(("apiKeyHelper",), only_if_ours=True, reason="the token in env wins over it"))
+            edits.append(Delete(("apiKeyHelper",), reason="the token in env wins over it, so it would never run",
+                                announce=True))
             secrets = (request.key,) if request.key else ()
         else:
             edits.append(Delete(("apiKeyHelper",), only_if_ours=True))
-            edits.append(Delete(("env", "ANTHROPIC_AUTH_TOKEN"), only_if_ours=True, reason=outranks))
+            edits.append(Delete(("env", "ANTHROPIC_AUTH_TOKEN"), announce=True,
+                                reason="a value in settings.json wins over the one you export"))
             notes.append(
                 "export ANTHROPIC_AUTH_TOKEN=\"$(bytespike print-key --profile "
                 f"{request.profile})\" in your shell profile before starting claude"
             )
-        edits.append(Delete(("env", "ANTHROPIC_API_KEY"), only_if_ours=True, reason=outranks))
-        current = self._read()
-        env = current.get("env") if isinstance(current.get("env"), dict) else {}
+        # never next to our credential: it outranks the helper, and goes out as x-api-key next to a token
+        edits.append(Delete(("env", "ANTHROPIC_API_KEY"), reason=sent_instead, announce=True))
         for var in TOKEN_VARS:
             if self.env(var) and not (mode == "env" and var == "ANTHROPIC_AUTH_TOKEN"):
                 warnings.append(
                     f"{var} is set in your environment; Claude Code sends it instead of the ByteSpike key: "
                     "unset it (remove it from your shell profile) before starting claude"
                 )
-        if env.get("ANTHROPIC_API_KEY") not in (None, MISSING):
-            warnings.append(
-                f"{self.settings_path()} sets env.ANTHROPIC_API_KEY, which Claude Code sends as x-api-key "
-                "next to ours: remove it unless you know you need it"
-            )
         notes.append("restart running claude sessions (and reload the IDE extension) to pick up the change")
         notes.append("while these settings are active Claude Code uses ByteSpike, not a claude.ai login; "
                      "`bytespike setup claude-code --remove` switches back")

@@ -167,16 +167,29 @@ class Codex(Integration):
             edits.append(Set(("profiles", FAST_PROFILE, "model_provider"), PROVIDER))
             edits.append(Set(("profiles", FAST_PROFILE, "model"), request.fast_model.id))
             notes.append(f"for the fast model run `codex --profile {FAST_PROFILE}`")
-        current = self._read()
-        if current.get("profile"):
-            warnings.append(
-                f"{self.config_path()} selects profile {current['profile']!r} by default; if that profile sets "
-                "model_provider, it overrides ByteSpike"
-            )
+        warnings.extend(self._default_profile_warnings(self._read(), request))
         notes.append("restart running Codex sessions (and the IDE extension / desktop app) to pick up the change")
         path = self.config_path()
         return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline"),),
-                    tuple(notes), tuple(warnings), secrets)
+                    tuple(notes), tuple(warnings), secrets, key_mode=mode)
+
+    def _default_profile_warnings(self, current: dict, request: SetupRequest) -> list[str]:
+        """A `profile = "x"` at the top applies that profile's keys over ours at every start: say which."""
+        name = current.get("profile")
+        if not isinstance(name, str) or not name:
+            return []
+        profile = (current.get("profiles") or {}).get(name)
+        where = f"{self.config_path()} selects profile {name!r} by default"
+        if not isinstance(profile, dict):
+            return [f"{where}, which is not defined there; Codex will refuse to start until it is, or the line goes"]
+        provider, model = profile.get("model_provider"), profile.get("model")
+        if provider not in (None, PROVIDER):
+            return [f"{where}, and it sets model_provider = {provider!r}: Codex will keep using {provider!r}, not "
+                    f"ByteSpike; remove that line, or run `codex --profile {FAST_PROFILE}`"]
+        if model is not None and model != request.chat.id:
+            return [f"{where}, and it sets model = {model!r}: Codex will ask ByteSpike for {model!r} instead of "
+                    f"{request.chat.id!r}; remove that line from [profiles.{name}] if ByteSpike should pick"]
+        return []
 
     def plan_remove(self) -> Plan:
         data = self._read()

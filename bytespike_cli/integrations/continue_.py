@@ -9,17 +9,24 @@ What we write (notes/editor-facts.md §5, continuedev/continue ``packages/config
 - ``BYTESPIKE_API_KEY=<key>`` in ``~/.continue/.env`` (0600), the first place Continue resolves
   ``${{ secrets.X }}`` from (before a project's ``.env`` and before asking Continue's hub). With
   ``--key-mode inline`` the key goes into ``apiKey`` itself (config.yaml kept 0600).
-Entries are matched by name, so the user's own models and everything else in the file stay.
-The legacy ``config.json`` (read only when there is no config.yaml) is not edited: creating a
-config.yaml would silently replace it, so setup stops and says how to move on.
+Entries are matched by name, so the user's own models and everything else in the file stay. Our
+entries are the ones whose name ends in ``(ByteSpike)`` / ``(ByteSpike fast)`` (whatever gateway URL
+they point at, so a changed model or base URL never leaves a stale one behind), and they are kept in
+order: chat models first (Continue's default is the first chat model), the fast model after them.
+
+The legacy ``config.json`` (Continue reads it only when there is no config.yaml) is edited in place
+when it is what the user has: creating a config.yaml would silently replace it. Its entries use
+``title`` for the name, model-level ``contextLength`` and ``completionOptions.maxTokens``; config.json has
+no secrets syntax, so the key goes into ``apiKey`` and the file is kept 0600.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bytespike_cli.errors import UsageError
-from bytespike_cli.formats import open_document
+from bytespike_cli.formats import MISSING, open_document
 from bytespike_cli.formats.common import Match, decode_text
 from bytespike_cli.formats.safe_write import read_bytes
 from bytespike_cli.integrations.base import (
@@ -60,17 +67,25 @@ class Continue(Integration):
     def env_path(self) -> Path:
         return self.global_dir() / ".env"
 
+    def uses_legacy_json(self) -> bool:
+        """Continue reads config.json only when there is no config.yaml."""
+        return not self.yaml_path().exists() and self.json_path().exists()
+
     def files(self) -> tuple[Path, ...]:
+        if self.uses_legacy_json():
+            return (self.json_path(),)
         return (self.yaml_path(), self.env_path())
 
     def _config(self) -> dict:
-        path = self.yaml_path()
+        path, fmt = (self.json_path(), "jsonc") if self.uses_legacy_json() else (self.yaml_path(), "yaml")
         raw = read_bytes(path)
-        return {} if raw is None else open_document("yaml", decode_text(raw, path), path).data
+        return {} if raw is None else open_document(fmt, decode_text(raw, path), path).data
 
-    def _ours(self, config: dict) -> list[dict]:
+    def _ours(self, config: dict, name_key: str = "name") -> list[dict]:
+        """Our entries: named with our suffix (the marker), or pointing at a known ByteSpike gateway."""
         models = config.get("models") if isinstance(config.get("models"), list) else []
-        return [m for m in models if isinstance(m, dict) and looks_like_bytespike_url(m.get("apiBase"), known_roots())]
+        return [m for m in models if isinstance(m, dict) and (
+            _is_our_name(m.get(name_key)) or looks_like_bytespike_url(m.get("apiBase"), known_roots()))]
 
     def detect(self) -> Detection:
         exe = self.which("cn")
@@ -80,10 +95,10 @@ class Continue(Integration):
             installed, evidence = True, f"cn on PATH ({exe})"
         else:
             installed, evidence = False, "not found (no ~/.continue folder)"
-        config = self._config()
-        ours = self._ours(config)
+        legacy = self.uses_legacy_json()
+        ours = self._ours(self._config(), "title" if legacy else "name")
         details = tuple(f"model {m.get('model')}" for m in ours)
-        if not self.yaml_path().exists() and self.json_path().exists():
+        if legacy:
             details += ("uses the legacy config.json",)
         return Detection(self.name, self.title, installed, evidence, self.files(), bool(ours), None, details)
 
@@ -109,14 +124,50 @@ class Continue(Integration):
             entry["defaultCompletionOptions"] = options
         return entry
 
+    @staticmethod
+    def _legacy_entry(model, request: SetupRequest, *, fast: bool) -> dict:
+        """A config.json ``models`` item (extensions/vscode/config_schema.json ModelDescription)."""
+        entry: dict = {
+            "title": model.id + (FAST_SUFFIX if fast else CHAT_SUFFIX),
+            "provider": "openai",
+            "model": model.id,
+            "apiBase": request.openai_base,
+            "apiKey": request.key,
+        }
+        if model_context(model):
+            entry["contextLength"] = model_context(model)
+        if model.max_output_tokens:
+            entry["completionOptions"] = {"maxTokens": model.max_output_tokens}
+        entry["capabilities"] = {"tools": supports_tools(model), "uploadImage": supports_images(model)}
+        return entry
+
+    def _wanted(self, request: SetupRequest) -> list[tuple]:
+        wanted = [(m, False) for m in request.chat_models]
+        if request.fast_model is not None and request.fast_model not in request.chat_models:
+            wanted.append((request.fast_model, True))
+        return wanted
+
+    def _model_edits(self, config: dict, entries: list[dict], name_key: str) -> list:
+        """Set our entries in order (chat models, then the fast one) and delete our stale ones."""
+        models = [m for m in config.get("models") or [] if isinstance(m, dict)] \
+            if isinstance(config.get("models"), list) else []
+        names = [e[name_key] for e in entries]
+        stale = [m[name_key] for m in self._ours(config, name_key)
+                 if m.get(name_key) not in names and _is_our_name(m.get(name_key))]
+        # where each wanted entry ends up: existing ones keep their place, new ones are appended
+        kept = [m.get(name_key) for m in models if m.get(name_key) not in stale]
+        final = kept + [n for n in names if n not in kept]
+        in_order = [n for n in final if n in names] == names
+        edits: list = [Delete(("models", Match(name_key, n))) for n in stale]
+        if not in_order:  # take ours out and append them again, in order
+            edits += [Delete(("models", Match(name_key, n))) for n in names if n in kept]
+        edits += [Set(("models", Match(name_key, e[name_key])), e) for e in entries]
+        return edits
+
     def plan(self, request: SetupRequest) -> Plan:
+        if self.uses_legacy_json():
+            return self._plan_legacy(request)
         mode = self.key_mode(request)
-        if not self.yaml_path().exists() and self.json_path().exists():
-            raise UsageError(
-                f"Continue reads {self.json_path()} (the legacy format); bytespike edits only config.yaml, and "
-                "creating one would make Continue ignore your config.json",
-                "convert it first (Continue's docs: yaml-migration), then run setup again",
-            )
         config = self._config()
         edits: list = []
         if "name" not in config:
@@ -125,18 +176,8 @@ class Continue(Integration):
             edits.append(Set(("version",), "1.0.0"))
         if "schema" not in config and not config:
             edits.append(Set(("schema",), "v1"))
-        wanted = [(m, False) for m in request.chat_models]
-        if request.fast_model is not None and request.fast_model not in request.chat_models:
-            wanted.append((request.fast_model, True))
-        names = set()
-        for model, fast in wanted:
-            entry = self._entry(model, request, fast=fast, mode=mode)
-            names.add(entry["name"])
-            edits.append(Set(("models", Match("name", entry["name"])), entry))
-        # entries bytespike wrote for models no longer chosen
-        for old in self._ours(config):
-            if old.get("name") not in names and str(old.get("name", "")).endswith((CHAT_SUFFIX, FAST_SUFFIX)):
-                edits.append(Delete(("models", Match("name", old["name"])), only_if_ours=True))
+        entries = [self._entry(m, request, fast=fast, mode=mode) for m, fast in self._wanted(request)]
+        edits += self._model_edits(config, entries, "name")
         files = [FilePlan(self.yaml_path(), "yaml", tuple(edits), secret=mode == "inline")]
         notes = ["Continue reloads config.yaml by itself; pick the ByteSpike models in its model menu"]
         secrets: tuple[str, ...] = ()
@@ -145,19 +186,46 @@ class Continue(Integration):
         else:
             files.append(FilePlan(self.env_path(), "dotenv", (Set((SECRET,), request.key or ""),), secret=True))
             secrets = (request.key,) if request.key else ()
-            notes.append(f"the key is in {self.env_path()} (0600); after rotating the key, run this setup again")
+            notes.append(f"the key is in {self.env_path()} (0600), Continue's own secrets file, not in config.yaml; "
+                         "after rotating the key, run this setup again")
             if not request.key:
                 raise UsageError("Continue needs the key in its .env file, and this profile has none",
                                  "run `bytespike login` first")
-        return Plan(self.name, tuple(files), tuple(notes), (), secrets)
+        return Plan(self.name, tuple(files), tuple(notes), (), secrets, key_mode=mode)
+
+    def _plan_legacy(self, request: SetupRequest) -> Plan:
+        if request.key_mode == "env":
+            raise UsageError(
+                f"{self.json_path()} (Continue's legacy format) has no secrets syntax: the key can only be written "
+                "into it", "use --key-mode inline, or move to config.yaml (Continue's docs: yaml-migration) first")
+        mode = self.key_mode(dataclasses.replace(request, key_mode="inline"))
+        config = self._config()
+        entries = [self._legacy_entry(m, request, fast=fast) for m, fast in self._wanted(request)]
+        edits = self._model_edits(config, entries, "title")
+        notes = [
+            f"Continue reads {self.json_path()} (the legacy format, no config.yaml here): the ByteSpike models were "
+            "added to it, with the key in their apiKey (the file is kept 0600); pick them in Continue's model menu",
+            "moving to config.yaml (Continue's docs: yaml-migration) keeps the key out of the config file; run this "
+            "setup again afterwards",
+        ]
+        return Plan(self.name, (FilePlan(self.json_path(), "jsonc", tuple(edits), secret=True),), tuple(notes), (),
+                    (request.key,) if request.key else (), key_mode=mode)
 
     def plan_remove(self) -> Plan:
+        legacy = self.uses_legacy_json()
+        name_key = "title" if legacy else "name"
         config = self._config()
-        edits = [Delete(("models", Match("name", m["name"]))) for m in self._ours(config) if m.get("name")]
+        edits = [Delete(("models", Match(name_key, m[name_key]))) for m in self._ours(config, name_key)
+                 if m.get(name_key) is not None and m.get(name_key) is not MISSING]
         files = []
         if edits:
-            files.append(FilePlan(self.yaml_path(), "yaml", tuple(edits)))
+            files.append(FilePlan(self.json_path() if legacy else self.yaml_path(), "jsonc" if legacy else "yaml",
+                                  tuple(edits)))
         raw = read_bytes(self.env_path())
         if raw is not None and SECRET in open_document("dotenv", decode_text(raw, self.env_path()), self.env_path()).data:
             files.append(FilePlan(self.env_path(), "dotenv", (Delete((SECRET,)),)))
         return Plan(self.name, tuple(files))
+
+
+def _is_our_name(name) -> bool:
+    return isinstance(name, str) and name.endswith((CHAT_SUFFIX, FAST_SUFFIX))

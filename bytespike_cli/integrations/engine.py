@@ -33,7 +33,7 @@ from bytespike_cli.formats import MISSING, open_document, same_value
 from bytespike_cli.formats.common import decode_path, decode_text, dotted, encode_path
 from bytespike_cli.formats.safe_write import read_bytes, real_path, remove_file, write_atomic, check_writable
 from bytespike_cli.integrations.base import Delete, FilePlan, Integration, Plan, Set
-from bytespike_cli.redact import redact
+from bytespike_cli.redact import redact_settings
 
 JOURNAL_VERSION = 1
 LOCK_TIMEOUT_S = 15.0
@@ -82,6 +82,7 @@ class KeyRecord:
     previous: Any  # MISSING when the key did not exist
     written: Any  # MISSING when we deleted it
     created: tuple[tuple, ...] = ()  # parent objects that did not exist before (deepest last)
+    source: dict | None = None  # how the previous value was written: {"text", "before"} (JSONC)
 
 
 @dataclass
@@ -96,6 +97,7 @@ class FileChange:
     store: Any = None  # the open document of a store format (it saves itself)
     parts: list = field(default_factory=list)  # a store's files as they were before we opened it
     warnings: list[str] = field(default_factory=list)
+    restore_mode: int | None = None  # --remove: the mode the file had before a setup narrowed it to 0600
 
     @property
     def changed(self) -> bool:
@@ -157,7 +159,7 @@ def _now() -> str:
 
 
 def diff(changes: list[FileChange], secrets: tuple[str, ...] = ()) -> str:
-    """A unified diff of every changed file, with keys masked."""
+    """A unified diff of every changed file, with every key in it masked (ours and the user's)."""
     chunks: list[str] = []
     for change in changes:
         if not change.changed:
@@ -172,7 +174,8 @@ def diff(changes: list[FileChange], secrets: tuple[str, ...] = ()) -> str:
         )
         text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
         chunks.append(text.replace("\r\n", "\n"))
-    return redact("".join(chunks), *secrets)
+    # every credential, not only ours: the user's own keys sit next to ours in these files
+    return redact_settings("".join(chunks), *secrets)
 
 
 class Engine:
@@ -213,7 +216,8 @@ class Engine:
 
     def _save_journal(self, journal: dict[str, Any]) -> None:
         self._ensure_root()
-        text = json.dumps(journal, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+        # never sort_keys: the journal holds the user's objects, whose key order we must put back as it was
+        text = json.dumps(journal, indent=2, ensure_ascii=False) + "\n"
         write_atomic(self.journal_path, text.encode("utf-8"), mode=0o600)
 
     @contextmanager
@@ -271,13 +275,15 @@ class Engine:
                             secrets=tuple(s for s in secrets if s))
         if file_plan.format in STORE_FORMATS:
             change.store, change.parts = doc, parts
+        source_of = getattr(doc, "source", None)
         for edit in file_plan.edits:
             path = tuple(edit.path)
             previous = doc.get(path)
+            source = source_of(path) if source_of is not None and previous is not MISSING else None
             if isinstance(edit, Set):
                 created = tuple(path[:i] for i in range(1, len(path)) if doc.get(path[:i]) is MISSING)
                 if doc.set(path, edit.value):
-                    change.records.append(KeyRecord(path, previous, edit.value, created))
+                    change.records.append(KeyRecord(path, previous, edit.value, created, source))
             elif isinstance(edit, Delete):
                 if previous is MISSING:
                     continue
@@ -286,7 +292,12 @@ class Engine:
                     change.warnings.append(f"{file_plan.path}: left {dotted(path)} in place (bytespike did not write it){reason}")
                     continue
                 if doc.delete(path):
-                    change.records.append(KeyRecord(path, previous, MISSING))
+                    change.records.append(KeyRecord(path, previous, MISSING, source=source))
+                    if edit.announce and path not in owned_keys:
+                        reason = f" ({edit.reason})" if edit.reason else ""
+                        change.warnings.append(
+                            f"{file_plan.path}: takes out your {dotted(path)}{reason}; "
+                            "`--remove` or `bytespike undo` puts it back")
         new_text = doc.text
         if new_text != text or before is None and change.records:
             change.after = new_text.encode("utf-8")
@@ -316,6 +327,7 @@ class Engine:
         if fmt in STORE_FORMATS:
             change.store, change.parts = doc, parts
         created: list[tuple] = []
+        restore = getattr(doc, "restore", None)
         for record in reversed(info.get("keys", [])):
             key = decode_path(record["path"])
             previous, written = _decode(record["previous"]), record["written"]
@@ -323,8 +335,11 @@ class Engine:
             if not _still_written(current, written):
                 change.warnings.append(f"{path}: {dotted(key)} was changed after setup; left as it is")
                 continue
+            source = record.get("source") or {}
             if previous is MISSING:
                 doc.delete(key)
+            elif restore is not None:
+                restore(key, previous, text=source.get("text"), before=source.get("before"))
             else:
                 doc.set(key, previous)
             created.extend(decode_path(c) for c in record.get("created", []))
@@ -332,11 +347,16 @@ class Engine:
         for parent in sorted(set(created), key=len, reverse=True):
             if doc.get(parent) in ({}, []):
                 doc.delete(parent)
-        if info.get("created_file") and change.store is None and not doc.data \
-                and not doc.text.strip(" \t\r\n\ufeff{}[]"):
-            change.after = None
+        if change.store is None and not doc.data and _only_brackets_added(info.get("text_before"), doc.text,
+                                                                          created=bool(info.get("created_file"))):
+            # the file had no settings before (none, empty, comments only) and nothing was added since:
+            # give back exactly that instead of leaving an empty {} / [] behind
+            original = info.get("text_before")
+            change.after = None if info.get("created_file") else (original or "").encode("utf-8")
         elif doc.text.encode("utf-8") != before:
             change.after = doc.text.encode("utf-8")
+        if not change.warnings and info.get("mode_before") is not None:
+            change.restore_mode = info["mode_before"]  # the key is gone: the file may be as open as it was
         return change
 
     # -- writing ------------------------------------------------------------------------------------
@@ -347,6 +367,15 @@ class Engine:
                 f"{integration.title} is running ({', '.join(running)}) and would overwrite the change",
                 f"quit {integration.title} completely, then run this again",
             )
+
+    def preflight(self, integration: Integration, changes: list[FileChange]) -> None:
+        """Everything that would make ``apply`` refuse, checked before anything is written: a running tool
+        that would overwrite us, a file or folder that cannot be written. Raises ToolBusy/ConfigFileError."""
+        if any(c.changed for c in changes):
+            self.guard(integration)
+        for change in changes:
+            if change.changed:
+                check_writable(change.path)
 
     def apply(self, integration: Integration, plan: Plan, *, profile: str | None = None,
               run: str | None = None) -> ApplyResult:
@@ -424,7 +453,11 @@ class Engine:
         written = []
         for change in changed:
             if change.store is not None:
+                if change.secret:  # before the key is in: SQLite gives new -wal/-shm files the database's mode
+                    _narrow_to_private(part for part, _, _ in change.parts)
                 change.store.save()
+                if change.restore_mode is not None:
+                    _set_modes((part for part, _, _ in change.parts), change.restore_mode)
                 self._note_written(journal, change.target, _sha(read_bytes(change.target)))
                 self._save_journal(journal)
             elif change.after is None:
@@ -432,7 +465,7 @@ class Engine:
                 created = journal["owned"].get(tool, {}).get("files", {}).get(str(change.target), {})
                 _remove_empty_dirs(created.get("created_dirs", []))
             else:
-                write_atomic(change.path, change.after, secret=change.secret)
+                write_atomic(change.path, change.after, secret=change.secret, mode=change.restore_mode)
             written.append(change.path)
         return ApplyResult(tool, action, tuple(written), entry_id, warnings)
 
@@ -448,10 +481,19 @@ class Engine:
         if profile:
             owned["profile"] = profile
         for change, item in zip(changed, entry_files):
-            info = owned["files"].setdefault(str(change.target), {
-                "path": str(change.path), "format": change.format, "keys": [],
-                "created_file": change.before is None, "created_dirs": item["created_dirs"],
-            })
+            info = owned["files"].get(str(change.target))
+            if info is None:
+                info = owned["files"][str(change.target)] = {
+                    "path": str(change.path), "format": change.format, "keys": [],
+                    "created_file": change.before is None, "created_dirs": item["created_dirs"],
+                }
+                if change.store is None:
+                    info["text_before"] = _text_without_settings(change)
+            if change.secret and not info.get("secret"):
+                # the mode to give back once our key is out again (a setup narrows the file to 0600)
+                mode = item["parts"][0]["mode"] if change.store is not None else item["mode"]
+                if mode is not None and mode & 0o077:
+                    info["mode_before"] = mode
             info["secret"] = bool(info.get("secret")) or change.secret
             by_path = {decode_path(k["path"]): k for k in info["keys"]}
             for record in change.records:
@@ -460,6 +502,8 @@ class Engine:
                     entry = {"path": encode_path(record.path), "previous": _encode(record.previous),
                              "written": _encode_written(record.written, change.secrets),
                              "created": [encode_path(c) for c in record.created]}
+                    if record.source is not None:
+                        entry["source"] = record.source
                     info["keys"].append(entry)
                     by_path[record.path] = entry
                 else:  # keep the first previous value: that is what the user had
@@ -538,6 +582,44 @@ class Engine:
                     journal["owned"][entry["tool"]] = entry["owned_before"]
             self._save_journal(journal)
             return UndoResult(tools, ids, tuple(restored), tuple(deleted), ())
+
+
+def _text_without_settings(change: FileChange) -> str | None:
+    """The file's text when it held no settings at all (empty or comments only), else None."""
+    if change.before is None:
+        return ""
+    try:
+        text = decode_text(change.before, change.path)
+        data = open_document(change.format, text, change.path).data
+    except ConfigFileError:
+        return None
+    return text if not data else None
+
+
+def _only_brackets_added(original: str | None, current: str, *, created: bool) -> bool:
+    """Is ``current`` the settings-free ``original`` plus nothing but empty brackets and blank space?"""
+    if original is None:
+        if not created:
+            return False
+        original = ""
+
+    def bare(text: str) -> str:
+        return "".join(ch for ch in text if ch not in " \t\r\n\ufeff{}[]")
+
+    return bare(original) == bare(current)
+
+
+def _narrow_to_private(paths: Any) -> None:
+    for path in paths:
+        mode = _mode_of(path)
+        if mode is not None and mode & 0o077:
+            os.chmod(real_path(path), mode & 0o600)
+
+
+def _set_modes(paths: Any, mode: int) -> None:
+    for path in paths:
+        if _mode_of(path) is not None:
+            os.chmod(real_path(path), mode)
 
 
 def _missing_dirs(directory: Path) -> list[Path]:

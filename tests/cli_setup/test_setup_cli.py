@@ -208,9 +208,140 @@ def test_no_tool_on_a_terminal_offers_a_checklist_and_asks(cli, isolated_home, m
     monkeypatch.setattr(_ui, "stdin_is_tty", lambda: True)
     monkeypatch.setattr(questionary, "checkbox", checkbox)
     declined = cli("setup", "--offline", input="n\n")
-    assert declined.exit_code != 0 and not (isolated_home / ".codex" / "config.toml").exists()
+    # a "no" is an answer, not an interruption (review P3): exit 0, nothing written, and it says so
+    assert declined.exit_code == 0, declined.stderr
+    assert "nothing written" in declined.stderr and "interrupted" not in declined.stderr
+    assert not (isolated_home / ".codex" / "config.toml").exists()
     result = cli("setup", "--offline", input="y\n")
     assert result.exit_code == 0, result.stderr
     assert offered["codex"] is True and offered["zed"] is False  # installed tools are ticked
     assert "Write these changes for codex?" in result.stderr
     assert (isolated_home / ".codex" / "config.toml").exists()
+
+
+# -- review fixes, as the reviewer reproduced them -------------------------------------------------------
+def test_users_anthropic_key_is_taken_out_said_and_put_back(cli, isolated_home):
+    """Review B1 repro: helper mode, then inline mode, over a settings.json with the user's own key."""
+    path = claude_settings(isolated_home)
+    path.parent.mkdir()
+    original = '{\n  "env": {\n    "ANTHROPIC_API_KEY": "sk-ant-user-secret-123"\n  }\n}\n'
+    path.write_text(original)
+    helper = cli("setup", "claude-code", "--offline", "--yes")
+    assert helper.exit_code == 0, helper.stderr
+    assert "takes out your env.ANTHROPIC_API_KEY" in helper.stderr
+    assert "sk-ant-user-secret-123" not in path.read_text() + helper.stdout + helper.stderr
+    inline = cli("setup", "claude-code", "--offline", "--yes", "--key-mode", "inline")
+    assert inline.exit_code == 0, inline.stderr
+    env = json.loads(path.read_text())["env"]
+    assert [v for v in env if v in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")] == ["ANTHROPIC_AUTH_TOKEN"]
+    assert cli("setup", "claude-code", "--remove", "--yes").exit_code == 0
+    assert path.read_text() == original
+
+
+def test_claude_code_file_with_comments_is_refused_untouched(cli, isolated_home):
+    """Review B8 repro."""
+    path = claude_settings(isolated_home)
+    path.parent.mkdir()
+    text = '{\n  // comment\n  "env": {"A": "1",},\n}\n'
+    path.write_text(text)
+    result = cli("setup", "claude-code", "--offline", "--yes")
+    assert result.exit_code == ExitCode.CONFIG
+    assert f"{path}:2:" in result.stderr and "strict JSON" in result.stderr and "Traceback" not in result.stderr
+    assert path.read_text() == text
+
+
+def test_legacy_continue_config_json_is_edited(cli, isolated_home):
+    """Review B4 repro."""
+    path = isolated_home / ".continue" / "config.json"
+    path.parent.mkdir()
+    text = ('{\n  // my models\n  "models": [\n    {"title": "GPT-4", "provider": "openai", "model": "gpt-4", '
+            '"apiKey": "sk-x"},\n  ],\n}\n')
+    path.write_text(text)
+    result = cli("setup", "continue", "--offline", "--yes", "--json")
+    assert result.exit_code == 0, result.stderr
+    (report,) = json.loads(result.stdout)["tools"]
+    assert report["files"] == [str(path)] and report["key_mode"] == "inline"
+    assert "sk-x" not in report["diff"] and DEMO_KEY not in result.stdout
+    assert "(ByteSpike)" in path.read_text() and not (path.parent / "config.yaml").exists()
+    assert cli("setup", "continue", "--remove", "--yes").exit_code == 0
+    assert path.read_text() == text
+
+
+def test_dry_run_masks_the_users_other_secrets(cli, isolated_home):
+    """Review B7 repro: the user's OpenAI/Anthropic keys in files next to ours."""
+    (isolated_home / ".continue").mkdir()
+    (isolated_home / ".continue" / ".env").write_text("OPENAI_API_KEY=sk-openai-user\n")
+    data = isolated_home / ".cline" / "data"
+    data.mkdir(parents=True)
+    (data / "globalState.json").write_text("{}")
+    (data / "secrets.json").write_text('{"apiKey":"sk-ant-cline-user-secret"}')
+    claude = claude_settings(isolated_home)
+    claude.parent.mkdir()
+    claude.write_text('{\n  "env": {\n    "ANTHROPIC_API_KEY": "sk-ant-user-secret-123",\n    "A": "1"\n  }\n}\n')
+    for extra in ((), ("--json",)):
+        result = cli("setup", "continue", "cline", "claude-code", "--offline", "--dry-run", *extra)
+        assert result.exit_code == 0, result.stderr
+        shown = result.stdout + result.stderr
+        for secret in ("sk-openai-user", "sk-ant-cline-user-secret", "sk-ant-user-secret-123", DEMO_KEY):
+            assert secret not in shown
+        diffs = "".join(r["diff"] for r in json.loads(result.stdout)["tools"]) if extra else result.stdout
+        assert "OPENAI_API_KEY=" in diffs and '"apiKey":' in diffs and "ANTHROPIC_API_KEY" in diffs
+
+
+def test_without_a_terminal_setup_fails_before_printing_the_diff(cli, isolated_home):
+    """Review P12."""
+    result = cli("setup", "claude-code", "codex", "--offline")
+    assert result.exit_code == ExitCode.USAGE and "--yes" in result.stderr
+    assert "+++" not in result.stdout and "restart running" not in result.stderr
+
+
+def test_tools_survives_a_damaged_journal(cli, isolated_home):
+    """Review P4."""
+    assert cli("setup", "codex", "--offline", "--yes").exit_code == 0
+    journal_path = isolated_home / ".bytespike-test" / "state" / "setup" / "journal.json"
+    journal_path.write_text("garbage")
+    result = cli("tools")
+    assert result.exit_code == 0, result.stderr
+    assert "journal is damaged" in result.stderr and "codex" in result.stdout
+    listed = cli("tools", "--json")
+    assert listed.exit_code == 0
+    assert next(r for r in json.loads(listed.stdout) if r["tool"] == "codex")["configured"] is True
+
+
+def test_tools_table_fits_80_columns(cli, isolated_home, monkeypatch):
+    """Review P5: tool names whole, paths broken after a '/', a problem on its own line."""
+    monkeypatch.setenv("COLUMNS", "80")
+    codex = isolated_home / ".codex" / "config.toml"
+    codex.parent.mkdir()
+    codex.write_text("[broken\n")
+    result = cli("tools")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), result.stdout
+    from bytespike_cli import integrations
+
+    for name in integrations.names():
+        assert any(line.startswith(name + " ") for line in lines), name
+    assert any(line.rstrip().endswith("/") for line in lines)  # a long path is broken after a separator
+    assert "? (see below)" in result.stdout and "codex:" in result.stderr and "not valid TOML" in result.stderr
+
+
+def test_json_reports_the_key_mode_setup_really_used(cli, isolated_home, tmp_path, monkeypatch):
+    """Review P6: an old Codex falls back to env_key, and --json must say so."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    (folder / "codex").write_text("#!/bin/sh\necho 'codex-cli 0.117.0'\n")
+    (folder / "codex").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    result = cli("setup", "codex", "--offline", "--dry-run", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["tools"][0]["key_mode"] == "env"
+
+
+def test_undo_after_remove_says_there_was_nothing_left(cli, isolated_home):
+    """Review P14."""
+    assert cli("setup", "codex", "--offline", "--yes").exit_code == 0
+    assert cli("setup", "codex", "--remove", "--yes").exit_code == 0
+    result = cli("undo")
+    assert result.exit_code == 0
+    assert "nothing left to restore for codex" in result.stderr and "undid" not in result.stderr

@@ -161,3 +161,118 @@ def test_array_under_path_is_an_error_not_a_crash():
     doc = JsoncDocument('{"a": [1]}', "f.json")
     with pytest.raises(ConfigFileError):
         doc.set(("a", "b"), 1)
+
+
+# -- strict JSON (files whose program rejects comments and trailing commas) ------------------------------
+@pytest.mark.parametrize(
+    "text, line, what",
+    [
+        ('{\n  // comment\n  "env": {"A": "1"}\n}\n', 2, "a comment"),
+        ('{\n  "env": {"A": "1",}\n}\n', 2, "a trailing comma"),
+        ('{\n  "a": [1, 2,]\n}\n', 2, "a trailing comma"),
+        ('{"a": 1} /* tail */', 1, "a comment"),
+    ],
+)
+def test_strict_json_refuses_comments_and_trailing_commas(text, line, what):
+    from bytespike_cli.formats import open_document
+
+    assert open_document("jsonc", text, "f.json").data  # the lenient reader takes it
+    with pytest.raises(ConfigFileError) as info:
+        open_document("json", text, "/x/settings.json")
+    assert info.value.line == line and what in info.value.message
+    assert info.value.message.startswith(f"/x/settings.json:{line}:") and "strict JSON" in info.value.message
+
+
+def test_strict_json_reads_and_edits_plain_json():
+    doc = JsoncDocument('{\r\n    "a": 1\r\n}', "f.json", strict=True)
+    doc.set(("b", "c"), [1])
+    assert doc.text == '{\r\n    "a": 1,\r\n    "b": {\r\n        "c": [\r\n            1\r\n        ]\r\n    }\r\n}'
+
+
+# -- list items addressed by a key (Continue's `models`) -----------------------------------------------
+CONTINUE_JSON = """\
+{
+  // my models
+  "models": [
+    {"title": "GPT-4", "provider": "openai", "model": "gpt-4", "apiKey": "sk-x"},
+  ],
+  "tabAutocompleteModel": {"title": "x", "provider": "ollama", "model": "y"}
+}
+"""
+
+
+def test_match_appends_a_missing_item_keeping_the_lists_style():
+    from bytespike_cli.formats.common import Match
+
+    entry = {"title": "m (ByteSpike)", "provider": "openai", "model": "m"}
+    out = edited(CONTINUE_JSON, ("set", ("models", Match("title", "m (ByteSpike)")), entry))
+    assert out.startswith('{\n  // my models\n  "models": [\n    {"title": "GPT-4", "provider": "openai", '
+                          '"model": "gpt-4", "apiKey": "sk-x"},\n    {\n      "title": "m (ByteSpike)",')
+    assert '    },\n  ],\n  "tabAutocompleteModel"' in out  # the trailing-comma style goes on
+    assert parse(out)["models"][1] == entry
+
+
+def test_match_replaces_an_item_in_place_and_reads_its_fields():
+    from bytespike_cli.formats.common import Match
+
+    doc = JsoncDocument(CONTINUE_JSON, "c.json")
+    assert doc.get(("models", Match("title", "GPT-4"), "model")) == "gpt-4"
+    assert doc.get(("models", Match("title", "nope"))) is MISSING
+    doc.set(("models", Match("title", "GPT-4"), "model"), "gpt-4o")
+    assert doc.text == CONTINUE_JSON.replace('"model": "gpt-4",', '"model": "gpt-4o",')
+
+
+def test_match_delete_removes_only_that_item_and_empties_cleanly():
+    from bytespike_cli.formats.common import Match
+
+    doc = JsoncDocument('{\n  "models": [\n    {"title": "a"},\n    {"title": "b"}\n  ]\n}\n', "c.json")
+    assert doc.delete(("models", Match("title", "b")))
+    assert doc.text == '{\n  "models": [\n    {"title": "a"}\n  ]\n}\n'
+    assert doc.delete(("models", Match("title", "a")))
+    assert doc.text == '{\n  "models": []\n}\n'
+    assert not doc.delete(("models", Match("title", "a")))
+    inline = JsoncDocument('{"models": [{"title": "a"}, {"title": "b"}, {"title": "c"}]}', "c.json")
+    inline.delete(("models", Match("title", "b")))
+    assert inline.text == '{"models": [{"title": "a"}, {"title": "c"}]}'
+
+
+def test_match_creates_the_list_when_missing_or_replaces_a_non_list():
+    from bytespike_cli.formats.common import Match
+
+    assert parse(edited("", ("set", ("models", Match("title", "a")), {"title": "a"}))) == {"models": [{"title": "a"}]}
+    assert parse(edited('{"x": 1}', ("set", ("models", Match("title", "a"), "model"), "m"))) == \
+        {"x": 1, "models": [{"title": "a", "model": "m"}]}
+    assert parse(edited('{"models": {}}', ("set", ("models", Match("title", "a")), {"title": "a"}))) == \
+        {"models": [{"title": "a"}]}
+
+
+# -- putting a value back the way it was written -------------------------------------------------------
+def test_restore_uses_the_original_text_of_a_replaced_value():
+    text = '{\n  "agent": {\n    "default_model": { "provider": "zed.dev", "model": "claude-sonnet-4" }\n  }\n}\n'
+    doc = JsoncDocument(text, "z.json")
+    original = doc.source(("agent", "default_model"))
+    assert original == {"text": '{ "provider": "zed.dev", "model": "claude-sonnet-4" }', "before": None}
+    doc.set(("agent", "default_model"), {"provider": "bytespike", "model": "m"})
+    assert doc.restore(("agent", "default_model"), {"provider": "zed.dev", "model": "claude-sonnet-4"},
+                       text=original["text"])
+    assert doc.text == text
+
+
+def test_restore_puts_a_deleted_member_back_in_its_place():
+    text = '{\n  "env": {\n    "A": "1",\n    "ANTHROPIC_API_KEY": "sk-ant-x",\n    "B": "2"\n  }\n}\n'
+    doc = JsoncDocument(text, "s.json")
+    where = doc.source(("env", "ANTHROPIC_API_KEY"))
+    assert where["before"] == "B"
+    doc.delete(("env", "ANTHROPIC_API_KEY"))
+    doc.restore(("env", "ANTHROPIC_API_KEY"), "sk-ant-x", text=where["text"], before=where["before"])
+    assert doc.text == text
+    inline = JsoncDocument('{"a": 1, "k": 2, "b": 3}', "s.json")
+    inline.delete(("k",))
+    inline.restore(("k",), 2, text="2", before="b")
+    assert inline.text == '{"a": 1, "k": 2, "b": 3}'
+
+
+def test_restore_ignores_a_text_that_does_not_mean_the_value():
+    doc = JsoncDocument('{"a": 1}', "s.json")
+    doc.restore(("a",), {"x": [1, 2]}, text='{"x": 3}')
+    assert parse(doc.text) == {"a": {"x": [1, 2]}}

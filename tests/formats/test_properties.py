@@ -241,3 +241,44 @@ def toml_documents(draw):
 def test_toml_setup_keeps_data_and_comments_and_undo_is_exact(doc, chosen):
     text, comments = doc
     check_setup_and_undo("toml", text, [OUR_EDITS[i] for i in sorted(chosen)], comments)
+
+
+# -- JSONC list items (Continue's legacy config.json `models`) -----------------------------------------
+@st.composite
+def jsonc_model_lists(draw):
+    """A document whose `models` list has the user's entries, in any of the styles people write."""
+    titles = draw(st.lists(st.text(alphabet="abcxyz ", min_size=1, max_size=6), unique=True, max_size=4))
+    items = [{"title": t, "provider": draw(st.sampled_from(["openai", "ollama"])), "n": draw(st.integers(0, 9))}
+             for t in titles]
+    unit = draw(st.sampled_from(["  ", "    ", "\t"]))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    trailing = draw(st.booleans())
+    one_line_list = draw(st.booleans())
+    comment = draw(st.booleans())
+    rendered = [json.dumps(item) for item in items]
+    if one_line_list or not items:
+        body = "[" + ", ".join(rendered) + ("," if trailing and items else "") + "]"
+    else:
+        lines = [f"{unit * 2}{text}{',' if i < len(items) - 1 or trailing else ''}" for i, text in enumerate(rendered)]
+        body = "[" + newline + newline.join(lines) + newline + unit + "]"
+    head = f"{unit}// my models{newline}" if comment else ""
+    text = "{" + newline + head + f'{unit}"models": {body},' + newline + f'{unit}"other": 1' + newline + "}" + newline
+    return text, items
+
+
+@PROPS
+@given(jsonc_model_lists(), st.integers(0, 9))
+def test_jsonc_list_item_insert_then_delete_restores_the_text(doc, number):
+    from bytespike_cli.formats.common import Match
+
+    text, items = doc
+    document = open_document("jsonc", text, "config.json")
+    ours = {"title": "m (ByteSpike)", "provider": "openai", "model": "m", "n": number}
+    assert document.set(("models", Match("title", ours["title"])), ours)
+    assert document.data == {"models": items + [ours], "other": 1}
+    assert ("// my models" in document.text) == ("// my models" in text)
+    changed = dict(ours, model="m2")
+    document.set(("models", Match("title", ours["title"])), changed)
+    assert document.data["models"] == items + [changed]
+    assert document.delete(("models", Match("title", ours["title"])))
+    assert document.text == text

@@ -120,3 +120,20 @@ def test_list_items_matched_by_name():
     doc.set((Match("name", "a"), "x"), 1)
     doc.delete((Match("name", "b"),))
     assert doc.text == text
+
+
+@pytest.mark.parametrize("gap", [" ", "   ", "      "])
+def test_the_gap_before_a_trailing_comment_is_kept_when_the_value_changes(gap):
+    """Review P2: `model: sonnet   # I like sonnet` drifted to one space, then to a column."""
+    text = f"model: sonnet{gap}# I like sonnet\ndark-mode: true\n"
+    doc = YamlDocument(text, "c.yml")
+    doc.set(("model",), "openai/claude-sonnet-4-6")
+    assert doc.text == f"model: openai/claude-sonnet-4-6{gap}# I like sonnet\ndark-mode: true\n"
+    doc.set(("model",), "sonnet")
+    assert doc.text == text
+
+
+def test_a_hash_inside_a_quoted_value_is_not_taken_for_a_comment():
+    doc = YamlDocument('title: "a # b"   # real comment\n', "c.yml")
+    doc.set(("title",), "c # d")
+    assert doc.get(("title",)) == "c # d" and doc.text.endswith("   # real comment\n")

@@ -43,4 +43,7 @@ def validate(instance, schema_name: str) -> None:
 
     schema = load_schema(schema_name)
     validator_cls = jsonschema.validators.validator_for(schema)
+    # Continue's legacy config_schema.json says "type": "str" in one place (upstream typo): read it as "string"
+    checker = validator_cls.TYPE_CHECKER.redefine("str", lambda _, value: isinstance(value, str))
+    validator_cls = jsonschema.validators.extend(validator_cls, type_checker=checker)
     validator_cls(schema).validate(instance)

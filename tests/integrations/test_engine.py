@@ -196,3 +196,116 @@ def test_the_journal_never_holds_a_key_we_wrote(isolated_home):
     assert engine.still_configured("scripted")
     engine.remove(tool)  # the hash still proves the token is ours
     assert not path.exists()
+
+
+def test_remove_puts_a_replaced_object_back_as_it_was_written(isolated_home):
+    """Review B3: the journal kept objects with sorted keys, so --remove reordered and reformatted them."""
+    from bytespike_cli import integrations
+
+    from .helpers import make_request
+
+    tool = integrations.get("zed")
+    path = tool.settings_path()
+    path.parent.mkdir(parents=True)
+    original = '{\n  "agent": {\n    "default_model": { "provider": "zed.dev", "model": "claude-sonnet-4" }\n  }\n}\n'
+    path.write_text(original)
+    engine = Engine()
+    engine.apply(tool, tool.plan(make_request()))
+    assert "zed.dev" not in path.read_text()
+    engine.remove(tool)
+    assert path.read_text() == original
+
+
+@pytest.mark.parametrize("fmt, text", [
+    ("yaml", "model:\n  zeta: 1\n  alpha: 2\nother: x\n"),
+    ("toml", 'other = "x"\n\n[model]\nzeta = 1\nalpha = 2\n'),
+])
+def test_remove_keeps_the_key_order_of_restored_values(isolated_home, fmt, text):
+    from bytespike_cli.formats import open_document
+
+    path = isolated_home / f"s.{fmt}"
+    path.write_text(text)
+    engine = Engine()
+    tool = Scripted(plan_for(path, Set(("model",), {"ours": True}), fmt=fmt))
+    engine.apply(tool, tool.plan())
+    engine.remove(tool)
+    assert list(open_document(fmt, path.read_text(), path).data["model"]) == ["zeta", "alpha"]
+
+
+def test_remove_gives_back_an_empty_or_comment_only_file_as_it_was(isolated_home):
+    """Review P1: Zed's default settings.json is comments only; --remove used to leave `{}` in it."""
+    from bytespike_cli import integrations
+
+    from .helpers import make_request
+
+    zed = integrations.get("zed")
+    zed.settings_path().parent.mkdir(parents=True)
+    zed.settings_path().write_text("// Zed settings\n//\n// see the docs\n")
+    aider = integrations.get("aider")
+    aider.settings_path().write_text("# my model settings\n")
+    aider.metadata_path().write_text("")
+    engine = Engine()
+    for tool in (zed, aider):
+        engine.apply(tool, tool.plan(make_request()))
+        assert "{}" not in zed.settings_path().read_text()
+        engine.remove(tool)
+    assert zed.settings_path().read_text() == "// Zed settings\n//\n// see the docs\n"
+    assert aider.settings_path().read_text() == "# my model settings\n"
+    assert aider.metadata_path().read_text() == ""
+    assert not aider.conf_path().exists()  # created by the setup: deleted
+
+
+def test_remove_keeps_what_the_user_added_to_a_once_empty_file(isolated_home):
+    from bytespike_cli import integrations
+
+    from .helpers import make_request
+
+    zed = integrations.get("zed")
+    path = zed.settings_path()
+    path.parent.mkdir(parents=True)
+    path.write_text("// Zed settings\n")
+    engine = Engine()
+    engine.apply(zed, zed.plan(make_request()))
+    path.write_text(path.read_text() + "// my note, added later\n")
+    engine.remove(zed)
+    assert "// my note, added later" in path.read_text() and "// Zed settings" in path.read_text()
+
+
+@pytest.mark.parametrize("name, before, secret_values", [
+    (".env", "OPENAI_API_KEY=sk-openai-user\nexport GEMINI_KEY='AIzaSyA1234567890abcdefghijklmnopq'\n",
+     ["sk-openai-user", "AIzaSyA1234567890abcdefghijklmnopq"]),
+    ("secrets.json", '{"apiKey":"sk-ant-cline-user-secret","openRouterApiKey": "or-v1-abcdef"}\n',
+     ["sk-ant-cline-user-secret", "or-v1-abcdef"]),
+    ("settings.json", '{\n  "env": {\n    "ANTHROPIC_API_KEY": "sk-ant-user-secret-123",\n'
+                      '    "GITHUB_PERSONAL_ACCESS_TOKEN": "ghp_0123456789abcdefghijABCDEFGHIJ"\n  }\n}\n',
+     ["sk-ant-user-secret-123", "ghp_0123456789abcdefghijABCDEFGHIJ"]),
+    ("config.toml", '[mcp_servers.x.env]\nAPI_TOKEN = "tok-123456"\nDB_PASSWORD = \'hunter2\'\n',
+     ["tok-123456", "hunter2"]),
+    ("config.yaml", "models:\n  - name: a\n    apiKey: sk-x   # mine\n    auth_secret: \"s3cr3t\"\n",
+     ["sk-x", "s3cr3t"]),
+    ("notes.txt", "my key is sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX and that is it\n",
+     ["sk-proj-ABCDEFGHIJKLMNOPQRSTUVWX"]),
+])
+def test_diffs_mask_every_credential_not_only_ours(isolated_home, name, before, secret_values):
+    """Review B7: the user's own keys were shown in clear in dry runs and confirmations."""
+    from bytespike_cli.integrations.engine import FileChange
+
+    after = before + "# a line bytespike adds\n"
+    shown = diff([FileChange(isolated_home / name, "text", before.encode(), after.encode())])
+    assert shown.startswith("---")
+    for value in secret_values:
+        assert value not in shown, shown
+    assert "# a line bytespike adds" in shown
+
+
+def test_diffs_keep_what_is_not_a_secret_readable(isolated_home):
+    from bytespike_cli.integrations.engine import FileChange
+
+    lines = ['"apiKeyHelper": "/opt/bytespike/bin/bytespike print-key --profile default",',
+             'env_key = "BYTESPIKE_API_KEY"', "apiKey: ${{ secrets.BYTESPIKE_API_KEY }}", '"maxTokens": 8192,',
+             '"useOpenAIKey": true,', '[model_providers.bytespike.auth]', 'command = "/usr/bin/bytespike"',
+             '"auth": {"type": "command"},']
+    text = "\n".join(lines) + "\n"
+    shown = diff([FileChange(isolated_home / "f", "text", b"", text.encode())])
+    for line in lines:
+        assert "+" + line in shown

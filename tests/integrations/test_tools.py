@@ -61,14 +61,88 @@ def test_claude_code_env_mode_writes_no_credential_and_says_what_to_export(isola
     assert any("export ANTHROPIC_AUTH_TOKEN" in n for n in plan.notes)
 
 
-def test_claude_code_warns_about_competing_credentials(isolated_home, monkeypatch):
+def test_claude_code_warns_about_competing_credentials(isolated_home, monkeypatch, engine):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-users-own")
     path = isolated_home / ".claude" / "settings.json"
     path.parent.mkdir()
     path.write_text('{"env": {"ANTHROPIC_API_KEY": "sk-ant-in-file"}}')
     plan = integrations.get("claude-code").plan(make_request())
     assert any("ANTHROPIC_API_KEY is set in your environment" in w for w in plan.warnings)
-    assert any("sets env.ANTHROPIC_API_KEY" in w for w in plan.warnings)
+    said = plan.warnings + tuple(w for c in engine.changes(plan) for w in c.warnings)
+    # one message about the variable in the file, not two (review P8)
+    assert [w for w in said if "env.ANTHROPIC_API_KEY" in w] == [
+        f"{path}: takes out your env.ANTHROPIC_API_KEY (Claude Code would send it to ByteSpike instead of your "
+        "ByteSpike key); `--remove` or `bytespike undo` puts it back"]
+
+
+USERS_ANTHROPIC_KEY = '{\n  "env": {\n    "ANTHROPIC_API_KEY": "sk-ant-user-secret-123"\n  }\n}\n'
+
+
+@pytest.mark.parametrize("mode", [None, "env"])
+def test_claude_code_takes_the_users_token_variables_out_and_remove_puts_them_back(isolated_home, engine, mode):
+    """Review B1: ANTHROPIC_API_KEY/AUTH_TOKEN in settings.json outrank apiKeyHelper, so they must go."""
+    tool = integrations.get("claude-code")
+    path = tool.settings_path()
+    path.parent.mkdir()
+    original = ('{\n  "env": {\n    "ANTHROPIC_AUTH_TOKEN": "sk-ant-oat-user-token-456",\n'
+                '    "ANTHROPIC_API_KEY": "sk-ant-user-secret-123",\n    "DISABLE_TELEMETRY": "1"\n  }\n}\n')
+    path.write_text(original)
+    result = engine.apply(tool, tool.plan(make_request(key_mode=mode)))
+    env = json.loads(path.read_text())["env"]
+    assert "ANTHROPIC_API_KEY" not in env and "ANTHROPIC_AUTH_TOKEN" not in env
+    assert env["DISABLE_TELEMETRY"] == "1"
+    assert sum("takes out your env.ANTHROPIC_" in w for w in result.warnings) == 2
+    engine.remove(tool)
+    assert path.read_text() == original  # back in their places, as they were written
+    engine.apply(tool, tool.plan(make_request(key_mode=mode)))
+    engine.undo()
+    assert path.read_text() == original
+
+
+def test_claude_code_inline_mode_never_leaves_both_token_variables(isolated_home, engine):
+    tool = integrations.get("claude-code")
+    path = tool.settings_path()
+    path.parent.mkdir()
+    path.write_text('{\n  "apiKeyHelper": "~/bin/anthropic-key",\n'
+                    '  "env": {\n    "ANTHROPIC_API_KEY": "sk-ant-user-secret-123"\n  }\n}\n')
+    result = engine.apply(tool, tool.plan(make_request(key_mode="inline")))
+    data = json.loads(path.read_text())
+    assert data["env"]["ANTHROPIC_AUTH_TOKEN"] == KEY and "ANTHROPIC_API_KEY" not in data["env"]
+    assert "apiKeyHelper" not in data  # the token would win over the user's helper anyway
+    assert any("takes out your apiKeyHelper" in w for w in result.warnings)
+    engine.remove(tool)
+    assert json.loads(path.read_text()) == {"apiKeyHelper": "~/bin/anthropic-key",
+                                             "env": {"ANTHROPIC_API_KEY": "sk-ant-user-secret-123"}}
+
+
+def test_claude_code_the_repro_file_round_trips_byte_for_byte(isolated_home, engine):
+    tool = integrations.get("claude-code")
+    path = tool.settings_path()
+    path.parent.mkdir()
+    path.write_text(USERS_ANTHROPIC_KEY)
+    engine.apply(tool, tool.plan(make_request()))
+    assert "sk-ant-" not in path.read_text()
+    engine.remove(tool)
+    assert path.read_text() == USERS_ANTHROPIC_KEY
+
+
+@pytest.mark.parametrize("text, line", [
+    ('{\n  // comment\n  "env": {"A": "1",},\n}\n', 2),
+    ('{\n  "model": "opus",\n  "env": {"A": "1",}\n}\n', 3),
+])
+def test_claude_code_refuses_a_file_claude_code_cannot_read(isolated_home, engine, text, line):
+    """Review B8: Claude Code reads settings.json as strict JSON; writing into such a file does nothing."""
+    from bytespike_cli.errors import ConfigFileError
+
+    tool = integrations.get("claude-code")
+    path = tool.settings_path()
+    path.parent.mkdir()
+    path.write_text(text)
+    with pytest.raises(ConfigFileError) as info:
+        engine.apply(tool, tool.plan(make_request()))
+    assert info.value.line == line and info.value.message.startswith(f"{path}:{line}:")
+    assert "strict JSON" in info.value.message
+    assert path.read_text() == text and engine.load_journal()["history"] == []
 
 
 def test_claude_code_context_window_for_non_claude_models(isolated_home):
@@ -143,8 +217,27 @@ def test_codex_home_is_honoured_and_user_profile_warned(isolated_home, monkeypat
     tool = Codex()
     assert tool.files() == (isolated_home / "cx" / "config.toml",)
     (isolated_home / "cx").mkdir()
-    (isolated_home / "cx" / "config.toml").write_text('profile = "mine"\n')
-    assert any("selects profile 'mine'" in w for w in tool.plan(make_request(chat=(GPT,))).warnings)
+    (isolated_home / "cx" / "config.toml").write_text('profile = "mine"\n[profiles.mine]\nmodel_provider = "azure"\n')
+    assert any("selects profile 'mine'" in w and "model_provider = 'azure'" in w
+               for w in tool.plan(make_request(chat=(GPT,))).warnings)
+
+
+@pytest.mark.parametrize("profile, expected", [
+    ('[profiles.work]\nmodel = "gpt-5"\n', "Codex will ask ByteSpike for 'gpt-5' instead of 'gpt-5-5'"),
+    ('[profiles.work]\nmodel_provider = "openai"\nmodel = "gpt-5"\n', "model_provider = 'openai'"),
+    ('[profiles.work]\napproval_policy = "never"\n', None),
+    ("", "not defined there"),
+])
+def test_codex_default_profile_warning_names_what_overrides_ours(isolated_home, profile, expected):
+    """Review P7: a default profile that sets only `model` sends its model to ByteSpike."""
+    tool = Codex()
+    tool.config_path().parent.mkdir()
+    tool.config_path().write_text('profile = "work"\n' + profile)
+    warnings = [w for w in tool.plan(make_request(chat=(GPT,))).warnings if "selects profile" in w]
+    if expected is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and expected in warnings[0]
 
 
 @pytest.mark.parametrize("text, expected", [("codex-cli 0.118.0", (0, 118, 0)), ("garbage", None)])
@@ -244,13 +337,77 @@ def test_aider_keeps_users_model_settings_entries(isolated_home, engine):
 
 
 # -- Continue ---------------------------------------------------------------------------------------
-def test_continue_refuses_to_shadow_a_legacy_config_json(isolated_home):
+LEGACY_CONTINUE = """\
+{
+  // my models
+  "models": [
+    {"title": "GPT-4", "provider": "openai", "model": "gpt-4", "apiKey": "sk-x"},
+  ],
+}
+"""
+
+
+def test_continue_edits_a_legacy_config_json_when_that_is_what_the_user_has(isolated_home, engine):
+    """Review B4: config.json only (no config.yaml) is edited in place, never shadowed by a new config.yaml."""
     folder = isolated_home / ".continue"
     folder.mkdir()
-    (folder / "config.json").write_text('{"models": []}')
+    path = folder / "config.json"
+    path.write_text(LEGACY_CONTINUE)
+    os.chmod(path, 0o644)
+    tool = integrations.get("continue")
+    assert tool.files() == (path,)
+    plan = tool.plan(make_request(chat=(GPT,), fast=GPT_MINI))
+    assert plan.key_mode == "inline" and any("legacy" in n for n in plan.notes)
+    engine.apply(tool, plan)
+    text = path.read_text()
+    assert text.startswith('{\n  // my models\n  "models": [\n    {"title": "GPT-4", "provider": "openai", '
+                           '"model": "gpt-4", "apiKey": "sk-x"},\n')
+    assert not tool.yaml_path().exists() and not tool.env_path().exists()
+    data = open_document("jsonc", text, path).data
+    assert [m["title"] for m in data["models"]] == ["GPT-4", "gpt-5-5 (ByteSpike)", "gpt-5-4-mini (ByteSpike fast)"]
+    ours = data["models"][1]
+    assert ours["apiBase"] == "https://llm.bytespike.ai/v1" and ours["apiKey"] == KEY
+    assert ours["contextLength"] == 128000 and ours["completionOptions"] == {"maxTokens": 16384}
+    validate(data, "continue-config-json.json")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert tool.detect().configured
+    assert engine.apply(tool, tool.plan(make_request(chat=(GPT,), fast=GPT_MINI))).written == ()
+    engine.remove(tool)
+    assert path.read_text() == LEGACY_CONTINUE
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o644  # no key of ours in it any more
     with pytest.raises(UsageError) as info:
-        integrations.get("continue").plan(make_request())
-    assert "config.json" in info.value.message
+        tool.plan(make_request(key_mode="env"))
+    assert "--key-mode inline" in info.value.hint
+
+
+def test_continue_stale_entries_go_whatever_the_gateway_url(isolated_home, engine):
+    """Review B5: a base URL from BYTESPIKE_BASE_URL is no profile's; our name marker still finds our entries."""
+    tool = integrations.get("continue")
+    local = "http://127.0.0.1:44127"
+    engine.apply(tool, tool.plan(make_request(chat=(GPT,), fast=HAIKU, base_url=local)))
+    engine.apply(tool, tool.plan(make_request(chat=(SONNET,), fast=HAIKU, base_url=local)))
+    names = [m["name"] for m in open_document("yaml", tool.yaml_path().read_text(), "c").data["models"]]
+    assert names == ["claude-sonnet-4-6 (ByteSpike)", "claude-haiku-4-5 (ByteSpike fast)"]
+    # without bytespike's journal (state dir wiped) the marker is enough too
+    engine.journal_path.unlink()
+    engine.apply(tool, tool.plan(make_request(chat=(DEEPSEEK,), fast=HAIKU, base_url=local)))
+    names = [m["name"] for m in open_document("yaml", tool.yaml_path().read_text(), "c").data["models"]]
+    assert names == ["deepseek-v4-pro (ByteSpike)", "claude-haiku-4-5 (ByteSpike fast)"]
+
+
+def test_continue_chat_entry_comes_before_the_fast_one_after_a_users_model(isolated_home, engine):
+    tool = integrations.get("continue")
+    tool.yaml_path().parent.mkdir()
+    tool.yaml_path().write_text("name: Mine\nversion: 1.0.0\nmodels:\n  - name: Llama\n    provider: ollama\n"
+                                "    model: llama3\n")
+    engine.apply(tool, tool.plan(make_request(chat=(SONNET,), fast=HAIKU)))
+    engine.apply(tool, tool.plan(make_request(chat=(GPT, SONNET), fast=HAIKU)))
+    names = [m["name"] for m in open_document("yaml", tool.yaml_path().read_text(), "c").data["models"]]
+    assert names == ["Llama", "gpt-5-5 (ByteSpike)", "claude-sonnet-4-6 (ByteSpike)",
+                     "claude-haiku-4-5 (ByteSpike fast)"]
+    engine.remove(tool)
+    assert tool.yaml_path().read_text() == ("name: Mine\nversion: 1.0.0\nmodels:\n  - name: Llama\n"
+                                            "    provider: ollama\n    model: llama3\n")
 
 
 def test_continue_inline_and_changed_model_choice(isolated_home, engine):
@@ -259,7 +416,8 @@ def test_continue_inline_and_changed_model_choice(isolated_home, engine):
     engine.apply(tool, tool.plan(make_request(chat=(GPT,), fast=HAIKU, key_mode="inline")))
     data = open_document("yaml", tool.yaml_path().read_text(), "c").data
     names = [m["name"] for m in data["models"]]
-    assert names == ["claude-haiku-4-5 (ByteSpike fast)", "gpt-5-5 (ByteSpike)"]  # the old sonnet entry went
+    # the old sonnet entry went; the chat model comes first (Continue's default), the fast one after it
+    assert names == ["gpt-5-5 (ByteSpike)", "claude-haiku-4-5 (ByteSpike fast)"]
     assert all(m["apiKey"] == KEY for m in data["models"])
     assert stat.S_IMODE(os.stat(tool.yaml_path()).st_mode) == 0o600
     validate(data, "continue-config-yaml.json")

@@ -97,3 +97,49 @@ def test_setup_jetbrains_prints_steps_and_writes_nothing(cli, isolated_home):
     assert DEMO_KEY not in result.stdout + result.stderr
     journal = isolated_home / ".bytespike-test" / "state" / "setup" / "journal.json"
     assert not journal.exists() or json.loads(journal.read_text())["history"] == []
+
+
+def test_a_busy_tool_stops_a_multi_tool_setup_before_anything_is_written(cli, isolated_home, processes):
+    """Review B9: `setup claude-code cline` wrote Claude Code, then failed on the running Cline."""
+    processes.append(RunningProcess(4242, "cline", "/usr/local/bin/cline"))
+    claude = isolated_home / ".claude" / "settings.json"
+    preview = cli("setup", "claude-code", "cline", "--offline", "--dry-run")
+    assert preview.exit_code == 0, preview.stderr
+    assert "cline: setup would refuse to write now: Cline is running" in preview.stderr
+    result = cli("setup", "claude-code", "cline", "--offline", "--yes")
+    assert result.exit_code == ExitCode.BUSY
+    assert "Cline is running" in result.stderr and "4242" in result.stderr
+    assert "wrote" not in result.stdout and "quit and reopen" not in result.stderr  # nothing, and no notes
+    assert not claude.exists() and not (isolated_home / ".cline" / "data" / "secrets.json").exists()
+
+
+def test_a_read_only_file_of_one_tool_stops_the_others_too(cli, isolated_home):
+    import os
+
+    state = isolated_home / ".cline" / "data" / "globalState.json"
+    state.parent.mkdir(parents=True)
+    state.write_text("{}\n")
+    os.chmod(state, 0o444)
+    result = cli("setup", "claude-code", "cline", "--offline", "--yes")
+    assert result.exit_code == ExitCode.CONFIG and "read-only" in result.stderr
+    assert not (isolated_home / ".claude" / "settings.json").exists()
+
+
+def test_jetbrains_notes_and_numbered_steps_are_shown_every_time(cli, isolated_home):
+    """Review P10: notes were hidden because nothing changed (JetBrains never writes)."""
+    for _ in range(2):
+        result = cli("setup", "jetbrains", "--offline")
+        assert result.exit_code == 0, result.stderr
+        assert "bytespike writes no file for JetBrains" in result.stderr
+        assert "  1. in your JetBrains IDE: Settings" in result.stdout and "  2. under Third-party" in result.stdout
+        assert "already set up" not in result.stdout
+
+
+def test_a_tool_that_is_not_installed_is_skipped_when_several_are_named(cli, isolated_home, empty_path):
+    """Review P15: `setup cursor zed` failed as a whole without Cursor."""
+    result = cli("setup", "cursor", "zed", "--offline", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "cursor: skipped, Cursor is not installed" in result.stderr
+    assert (isolated_home / ".config" / "zed" / "settings.json").exists()
+    alone = cli("setup", "cursor", "--offline", "--yes")  # named on its own: the error stands
+    assert alone.exit_code == ExitCode.CONFIG and "start Cursor once" in alone.stderr

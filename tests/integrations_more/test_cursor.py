@@ -373,3 +373,52 @@ def test_lifecycle_through_the_engine(wal, tool, engine):
     # the -shm is SQLite's scratch index: every reader (our read-only look included) rewrites it
     assert shm.exists() or originals[shm] is None
     assert engine.undo("cursor") is None
+
+
+@pytest.mark.parametrize("wal", ["plain", "crashed-wal"])
+def test_inline_key_makes_the_database_private_and_remove_or_undo_give_the_mode_back(wal, tool, engine):
+    """Review B6: the plaintext key row must not sit in a world-readable state.vscdb (or its -wal)."""
+    import os
+    import stat
+
+    db = tool.db_path()
+    crashed_wal_db(db) if wal == "crashed-wal" else make_db(db)
+    existing = [p for p in companion_files(db) if p.exists()]
+    for part in existing:
+        os.chmod(part, 0o644)
+
+    def modes():
+        return {p.name: stat.S_IMODE(os.stat(p).st_mode) for p in companion_files(db) if p.exists()}
+
+    engine.apply(tool, tool.plan(make_request(chat=(GPT,), key_mode="inline")), profile="default")
+    assert set(modes().values()) == {0o600}, modes()
+    engine.remove(tool)
+    assert modes()[db.name] == 0o644 and KEY_ROW not in all_rows(db)["items"]
+    engine.apply(tool, tool.plan(make_request(chat=(GPT,), key_mode="inline")), profile="default")
+    assert modes()[db.name] == 0o600
+    engine.undo("cursor")
+    assert {name: mode for name, mode in modes().items() if name in {p.name for p in existing}} == \
+        {p.name: 0o644 for p in existing}
+
+
+def test_the_default_key_mode_leaves_the_database_mode_alone(tool, db, engine):
+    import os
+    import stat
+
+    os.chmod(db, 0o644)
+    engine.apply(tool, tool.plan(make_request(chat=(GPT,))), profile="default")
+    assert stat.S_IMODE(os.stat(db).st_mode) == 0o644
+
+
+def test_looking_at_a_closed_wal_database_leaves_no_side_files_behind(tool, engine):
+    """Review P13: the read-only look in plan/detect created -wal/-shm, which undo then "restored"."""
+    db = make_db(tool.db_path(), wal=True)  # closed cleanly: no -wal/-shm beside it, as Cursor leaves it
+    assert [p.exists() for p in companion_files(db)] == [True, False, False]
+    tool.detect()
+    plan = tool.plan(make_request(chat=(GPT,)))
+    assert [p.exists() for p in companion_files(db)] == [True, False, False]
+    original = db.read_bytes()
+    engine.apply(tool, plan, profile="default")
+    engine.undo("cursor")
+    assert [p.exists() for p in companion_files(db)] == [True, False, False]
+    assert db.read_bytes() == original

@@ -33,6 +33,7 @@ class Resolved:
     key: str | None
     key_source: str
     offline: bool = False
+    known_profiles: tuple[str, ...] = ()
 
     @property
     def openai_base(self) -> str:
@@ -49,6 +50,12 @@ class Resolved:
     def require_key(self) -> str:
         if self.key:
             return self.key
+        if self.profile_source == "--profile" and self.profile not in self.known_profiles:
+            listing = ", ".join(self.known_profiles) or "none yet"
+            raise AuthError(
+                f"there is no profile '{self.profile}' (profiles: {listing})",
+                f"create it with `bytespike login --profile {self.profile}`, or pick one from `bytespike profiles`",
+            )
         raise AuthError(
             f"no ByteSpike key for profile '{self.profile}'",
             "run `bytespike login`, set BYTESPIKE_API_KEY, or try everything offline with `bytespike --offline …`",
@@ -69,12 +76,14 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
         name, profile_source = config.active_profile(doc), f"active profile in {paths.config_file()}"
     else:
         name, profile_source = config.DEFAULT_PROFILE, "default"
-    stored = config.profiles(doc).get(name, {})
+    known = config.profiles(doc)
+    stored = known.get(name, {})
 
     if offline or _env_flag("BYTESPIKE_OFFLINE") or bool(stored.get("offline")):
         from bytespike_cli.fakegateway import DEMO_KEY
 
-        return Resolved(name, profile_source, offline_gateway_url(), OFFLINE_SOURCE, DEMO_KEY, OFFLINE_SOURCE, True)
+        return Resolved(name, profile_source, offline_gateway_url(), OFFLINE_SOURCE, DEMO_KEY, OFFLINE_SOURCE, True,
+                        tuple(known))
 
     explicit = bool(profile)
     if base_url:
@@ -96,7 +105,7 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
         key, key_source = credentials.clean_key(env_key), "env BYTESPIKE_API_KEY"
     else:
         key, key_source = None, "none"
-    return Resolved(name, profile_source, url, url_source, key, key_source, False)
+    return Resolved(name, profile_source, url, url_source, key, key_source, False, tuple(known))
 
 
 _offline_lock = threading.Lock()

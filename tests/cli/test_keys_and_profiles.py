@@ -157,3 +157,11 @@ def test_explicit_profile_beats_env_key(run, monkeypatch):
     assert (implicit.base_url, implicit.key_source) == ("https://env.example", "env BYTESPIKE_API_KEY")
     # A profile with no stored key still takes the variable.
     assert run("print-key", "--profile", "other").stdout.strip() == exported
+
+
+def test_unknown_profile_is_named_with_the_known_ones(run):
+    assert run("login", "--profile", "work", "--no-verify", input=KEY).exit_code == 0
+    result = run("print-key", "--profile", "nope")
+    assert result.exit_code == ExitCode.AUTH
+    assert "there is no profile 'nope' (profiles: work)" in result.stderr
+    assert "bytespike login --profile nope" in result.stderr

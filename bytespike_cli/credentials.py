@@ -19,20 +19,30 @@ from bytespike_cli.errors import AuthError, ConfigFileError
 from bytespike_cli.redact import KEY_PREFIX, mask_key
 
 _KEY_BODY = re.compile(r"^[A-Za-z0-9_-]{16,200}$")
+_EMBEDDED_KEY = re.compile(r"sk-byts-[A-Za-z0-9_-]{16,200}(?![A-Za-z0-9_-])")
 # Characters a copy from a web page or a chat app brings along.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00a0"), None)
 _PASTE_PREFIXES = ("bearer ", "authorization: bearer ", "x-api-key:", "bytespike_api_key=", "export bytespike_api_key=")
 
 
 def clean_key(raw: str) -> str:
-    """Trim paste noise (whitespace, quotes, zero-width characters, a ``Bearer`` or ``export X=`` prefix)."""
-    key = raw.translate(_INVISIBLE).strip()
+    """The key inside whatever was pasted.
+
+    People paste ``"Bearer sk-byts-…"``, ``export ANTHROPIC_AUTH_TOKEN=sk-byts-…``, ``<sk-byts-…>``
+    or a key with a full stop after it: when a ByteSpike key is in there, take exactly that.
+    Otherwise trim the usual noise so the format check can say what is wrong.
+    """
+    text = raw.translate(_INVISIBLE)
+    found = _EMBEDDED_KEY.search(text)
+    if found:
+        return found.group(0)
+    key = text.strip()
     lowered = key.lower()
     for prefix in _PASTE_PREFIXES:
         if lowered.startswith(prefix):
             key = key[len(prefix):].strip()
             break
-    return key.strip().strip("'\"`").strip()
+    return key.strip().strip("'\"`<>").strip()
 
 
 def check_key_format(key: str) -> str:

@@ -33,13 +33,17 @@ class BytespikeError(Exception):
     """An error a user can act on: what happened, and how to fix it."""
 
     exit_code: ExitCode = ExitCode.FAILURE
+    status: int | None = None  # the HTTP status behind the error, when there was one
 
-    def __init__(self, message: str, hint: str | None = None, *, exit_code: ExitCode | None = None):
+    def __init__(self, message: str, hint: str | None = None, *, exit_code: ExitCode | None = None,
+                 status: int | None = None):
         super().__init__(message)
         self.message = message
         self.hint = hint
         if exit_code is not None:
             self.exit_code = exit_code
+        if status is not None:
+            self.status = status
 
     def __str__(self) -> str:
         return self.message

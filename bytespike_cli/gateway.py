@@ -201,8 +201,10 @@ def parse_error_body(body: bytes | str) -> ErrorDetail:
     try:
         data = json.loads(body)
     except (ValueError, TypeError):
-        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-        return ErrorDetail(message=text.strip()[:200])
+        text = (body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)).strip()
+        if text.startswith("<") or "<html" in text[:200].lower():
+            return ErrorDetail(message="the server answered with an HTML page, not a gateway error")
+        return ErrorDetail(message=" ".join(text.split())[:160])
     err = data.get("error") if isinstance(data, dict) else None
     if not isinstance(err, dict):
         return ErrorDetail(message=str(data)[:200])
@@ -231,6 +233,12 @@ def _reset_text(reset_at: float | None) -> str:
 
 def error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: str | None = None) -> BytespikeError:
     """Map the gateway's error table (gateway-api.md §5.2) to a message, a hint and an exit code."""
+    error = _error_for_status(status, detail, quota, model=model)
+    error.status = status
+    return error
+
+
+def _error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: str | None = None) -> BytespikeError:
     tag = (detail.code or detail.type).lower()
     text = detail.message.removeprefix(f"{detail.code}: ") if detail.code else detail.message
     said = f" ({status} {detail.code or detail.type}: {text})" if text else f" ({status})"
@@ -427,6 +435,7 @@ class GatewayClient:
             raise GatewayError(
                 f"{self.resolved.base_url}{path} did not answer like a ByteSpike gateway (no JSON)",
                 "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai",
+                status=response.status_code,
             ) from None
         return Reply(data, quota, response.status_code, elapsed, response.http_version)
 
@@ -460,6 +469,7 @@ class GatewayClient:
         return models, reply
 
     def account(self) -> tuple[Account, Reply]:
+        """The account and balance. Raises; see :func:`account_not_offered` for the benign failures."""
         reply = self.request("GET", "/api/v1/me/account")
         return Account.from_api(reply.data if isinstance(reply.data, dict) else {}), reply
 
@@ -467,6 +477,17 @@ class GatewayClient:
         """One billed, tiny chat completion, the way editors' "Verify" buttons check a key."""
         body = {"model": model, "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1, "stream": False}
         return self.request("POST", "/v1/chat/completions", json=body, model=model)
+
+
+def account_not_offered(error: BytespikeError) -> bool:
+    """True when /api/v1/me/* is missing or closed to this key although the key itself works.
+
+    Call it only after a key-checking call (``/v1/models``) succeeded: then a 403, 404, 405, 501 or a
+    non-JSON answer from the account endpoint says "not offered here", not "your key is bad".
+    """
+    return isinstance(error, (GatewayError, PermissionDenied)) and (
+        error.status in (403, 404, 405, 501) or (error.status is not None and error.status < 400)
+    )
 
 
 def default_models(models: list[Model], prefer_family: str | None = None) -> tuple[Model, Model | None]:

@@ -9,9 +9,11 @@ from typing import Callable, Iterator
 from bytespike_cli import credentials
 from bytespike_cli.errors import BytespikeError, ExitCode
 from bytespike_cli.gateway import (
+    Account,
     ErrorDetail,
     GatewayClient,
     Quota,
+    account_not_offered,
     closest_model_ids,
     default_models,
     error_for_status,
@@ -94,23 +96,14 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome) -> Ite
         try:
             account, reply = client.account()
             outcome.quota = reply.quota if reply.quota.present else outcome.quota
+            yield _balance_check(account, reply.quota)
         except BytespikeError as exc:
-            yield _failed("account and balance", exc)
-            return
-        # Free endpoints answer 200 even when nothing billed would go through, so read the budget
-        # from the balance and the quota headers instead of spending money to find out.
-        if account.available_usd is not None and account.available_usd <= 0:
-            yield _failed("account and balance", error_for_status(402, ErrorDetail(code="insufficient_balance"), reply.quota))
-            return
-        if account.available_usd is None:
-            yield Check("account and balance", "warn", "the gateway did not report a balance")
-        elif account.low_balance_flagged:
+            if not account_not_offered(exc):
+                yield _failed("account and balance", exc)
+                return
             yield Check("account and balance", "warn",
-                        f"balance ${account.available_usd:.2f} is below your low-balance threshold"
-                        f" (${account.low_balance_threshold_usd or 0:.2f})",
-                        "top up at https://console.bytespike.ai/billing")
-        else:
-            yield Check("account and balance", "ok", f"balance ${account.available_usd:.2f}")
+                        f"balance unknown: the gateway does not offer the account endpoint to this key ({exc.status})",
+                        "see the balance at https://console.bytespike.ai/billing")
 
         quota = outcome.quota or Quota()
         if quota.key_remaining_usd is not None and quota.key_remaining_usd <= 0:
@@ -142,6 +135,21 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome) -> Ite
                 return
             outcome.quota = probe.quota if probe.quota.present else outcome.quota
             yield Check(f"chat completion ({target})", "ok", f"answered in {probe.elapsed_ms:.0f} ms (billed, 1 token)")
+
+
+def _balance_check(account: Account, quota: Quota) -> Check:
+    # Free endpoints answer 200 even when nothing billed would go through, so read the budget
+    # from the balance and the quota headers instead of spending money to find out.
+    if account.available_usd is not None and account.available_usd <= 0:
+        return _failed("account and balance", error_for_status(402, ErrorDetail(code="insufficient_balance"), quota))
+    if account.available_usd is None:
+        return Check("account and balance", "warn", "the gateway did not report a balance")
+    if account.low_balance_flagged:
+        return Check("account and balance", "warn",
+                     f"balance ${account.available_usd:.2f} is below your low-balance threshold"
+                     f" (${account.low_balance_threshold_usd or 0:.2f})",
+                     "top up at https://console.bytespike.ai/billing")
+    return Check("account and balance", "ok", f"balance ${account.available_usd:.2f}")
 
 
 def _masked(key: str) -> str:

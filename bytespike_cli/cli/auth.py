@@ -106,17 +106,24 @@ def logout(profile: ProfileOpt = None) -> None:
 def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt = False, json_out: JsonOpt = False) -> None:
     """Show the profile, base URL and masked key in use, where each came from, and the balance."""
     from bytespike_cli import credentials
-    from bytespike_cli.gateway import GatewayClient
+    from bytespike_cli.gateway import GatewayClient, account_not_offered
     from bytespike_cli.settings import resolve
 
     r = resolve(profile, offline=_offline(ctx, offline))
     account = None
     problem: BytespikeError | None = None
+    not_offered = False
     if r.key:
         try:
             credentials.check_key_format(r.key)
             with GatewayClient(r, timeout=8.0) as client:
-                account, _ = client.account()
+                try:
+                    account, _ = client.account()
+                except BytespikeError as exc:
+                    if not account_not_offered(exc):
+                        raise
+                    client.list_models()  # the key itself must still work
+                    not_offered = True
         except BytespikeError as exc:
             problem = exc
     data = {
@@ -139,6 +146,8 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
             _ui.result(f"Account   {who} · balance {balance}{low}")
         elif problem:
             _ui.result(f"Account   unavailable: {problem.message}")
+        elif not_offered:
+            _ui.result("Account   the gateway does not offer the account endpoint to this key (balance unknown)")
         if not r.offline and r.key and credentials.key_file_too_open(r.profile):
             _ui.warn(f"the key file is readable by other users: chmod 600 {r.key_source.removeprefix('key file ')}")
     if not r.key:

@@ -17,7 +17,8 @@ KEY = "sk-byts-Zq9Xw8Vu7Ts6Rq5Po4Nm"
 @pytest.mark.parametrize(
     "pasted",
     [KEY, f"  {KEY}\n", f"'{KEY}'", f'"{KEY}"', f"Bearer {KEY}", f"export BYTESPIKE_API_KEY={KEY}",
-     f"\u200b{KEY}\u00a0", f"`{KEY}`\r\n"],
+     f"\u200b{KEY}\u00a0", f"`{KEY}`\r\n", f'"Bearer {KEY}"', f"export ANTHROPIC_AUTH_TOKEN={KEY}",
+     f"<{KEY}>", f"{KEY}.", f"Authorization: Bearer {KEY}\n", f"key: {KEY} (created today)"],
 )
 def test_paste_noise_is_trimmed(pasted):
     assert check_key_format(clean_key(pasted)) == KEY

@@ -295,3 +295,57 @@ def test_warm_on_anthropic_protocol_maps_budget_errors(run, use_key):
     claude = next(m["id"] for m in json.loads(run("models", "--json").stdout) if m["family"] == "claude")
     result = run("warm", claude, "--count", "1")
     assert result.exit_code == ExitCode.BUDGET and "lifetime quota" in result.stderr
+
+
+@pytest.fixture
+def gateway_without_account(request):
+    """A gateway that serves /v1/models but answers the account endpoint with an HTML error page."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    status = request.param
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            if self.path.startswith("/v1/models"):
+                body = json.dumps({"object": "list", "data": [
+                    {"id": "claude-sonnet-4-6", "family": "claude", "capabilities": ["text", "tool_use", "streaming"]}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+            elif self.path == "/":
+                body = b"ok"
+                self.send_response(200)
+            else:
+                body = b"<html><body><h1>Not Found</h1><p>nginx</p></body></html>"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("gateway_without_account", [404, 403, 501], indirect=True)
+def test_missing_account_endpoint_is_a_warning(run, monkeypatch, gateway_without_account):
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway_without_account)
+    monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+    result = run("verify")
+    assert result.exit_code == 0, result.output
+    assert "! account and balance: balance unknown" in result.stdout
+    assert "<html" not in result.output
+    status = run("status")
+    assert status.exit_code == 0, status.output
+    assert "does not offer the account endpoint" in status.stdout and "<html" not in status.output
+
+
+def test_html_error_page_is_never_echoed(run, monkeypatch, gateway):
+    from bytespike_cli.gateway import parse_error_body
+
+    assert "HTML page" in parse_error_body(b"<!DOCTYPE html><html><body>Bad Gateway</body></html>").message

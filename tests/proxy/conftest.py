@@ -122,53 +122,101 @@ def request_bytes(method: str, path: str, port: int, *, body: bytes = b"", heade
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
+class ResponseReader:
+    """Reads consecutive responses from one connection, each cut exactly at the end of its framing.
+
+    One recv() may return the end of one response and the start of the next (pipelined requests, or
+    simply a reader that fell behind on a busy machine), so bytes past a response's end are kept for
+    the next ``read()`` instead of being taken as part of its body.
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.pending: list[tuple[float, bytes]] = []  # (perf_counter of the recv, bytes) not yet part of a response
+
+    def _recv(self, arrivals: list[tuple[float, bytes]]) -> bytes:
+        if self.pending:
+            at, data = self.pending.pop(0)
+        else:
+            data = self.sock.recv(65536)
+            if not data:
+                return b""
+            at = time.perf_counter()
+        arrivals.append((at, data))
+        return data
+
+    def _keep(self, arrivals: list[tuple[float, bytes]], extra: int) -> None:
+        """The last ``extra`` bytes belong to the next response (reading stops at the first recv that
+        completes a response, so they all came with the last one)."""
+        if extra <= 0:
+            return
+        at, data = arrivals[-1]
+        arrivals[-1] = (at, data[:len(data) - extra])
+        self.pending.insert(0, (at, data[len(data) - extra:]))
+
+    def read(self, *, head_request: bool = False) -> RawResponse:
+        """Read one response, honouring its framing, with the time each recv() returned."""
+        buf = b""
+        arrivals: list[tuple[float, bytes]] = []
+        while b"\r\n\r\n" not in buf:
+            data = self._recv(arrivals)
+            if not data:
+                raise ConnectionError(f"closed before a full head: {buf!r}")
+            buf += data
+        head, _, raw = buf.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split()[1])
+        if 100 <= status < 200:
+            raise AssertionError("interim responses are not expected here")
+        headers, names = {}, []
+        for line in lines[1:]:
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+            names.append(name.strip().lower())
+        if head_request or status in (204, 304):
+            end = 0
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            while not _chunked_complete(raw):
+                data = self._recv(arrivals)
+                if not data:
+                    raise ConnectionError("closed in the middle of a chunked body")
+                raw += data
+            end = _chunked_end(raw)
+        elif "content-length" in headers:
+            end = int(headers["content-length"])
+            while len(raw) < end:
+                data = self._recv(arrivals)
+                if not data:
+                    raise ConnectionError("closed in the middle of a body")
+                raw += data
+        else:  # delimited by the connection's end
+            while data := self._recv(arrivals):
+                raw += data
+            end = len(raw)
+        self._keep(arrivals, len(raw) - end)
+        return RawResponse(status, head, headers, names, raw[:end], arrivals)
+
+
 def read_response(sock: socket.socket, *, head_request: bool = False) -> RawResponse:
-    """Read one response, honouring its framing, with the time each recv() returned."""
-    buf = b""
-    arrivals = []
-    while b"\r\n\r\n" not in buf:
-        data = sock.recv(65536)
-        if not data:
-            raise ConnectionError(f"closed before a full head: {buf!r}")
-        arrivals.append((time.perf_counter(), data))
-        buf += data
-    head, _, rest = buf.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    if 100 <= status < 200:
-        # interim response: read the real one from what is left
-        raise AssertionError("interim responses are not expected here")
-    headers, names = {}, []
-    for line in lines[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-        names.append(name.strip().lower())
-    raw = rest
-    if head_request or status in (204, 304):
-        return RawResponse(status, head, headers, names, b"", arrivals)
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        while not _chunked_complete(raw):
-            data = sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed in the middle of a chunked body")
-            arrivals.append((time.perf_counter(), data))
-            raw += data
-    elif "content-length" in headers:
-        n = int(headers["content-length"])
-        while len(raw) < n:
-            data = sock.recv(65536)
-            if not data:
-                raise ConnectionError("closed in the middle of a body")
-            arrivals.append((time.perf_counter(), data))
-            raw += data
-    else:
-        while True:
-            data = sock.recv(65536)
-            if not data:
-                break
-            arrivals.append((time.perf_counter(), data))
-            raw += data
-    return RawResponse(status, head, headers, names, raw, arrivals)
+    """Read the one response a request got; any byte after its end is a framing error and fails the test.
+
+    For pipelined requests (several responses outstanding on one connection) use ``ResponseReader``.
+    """
+    reader = ResponseReader(sock)
+    response = reader.read(head_request=head_request)
+    extra = b"".join(data for _, data in reader.pending)
+    assert not extra, f"bytes after the end of the response (use ResponseReader when pipelining): {extra!r}"
+    return response
+
+
+def wait_until_received(sock: socket.socket, done: Callable[[bytes], bool], timeout: float = 10.0) -> bytes:
+    """Wait until the bytes waiting in the socket (peeked, not consumed) satisfy ``done``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        waiting = sock.recv(1 << 20, socket.MSG_PEEK)
+        if done(waiting) or not waiting or time.monotonic() > deadline:
+            return waiting
+        time.sleep(0.01)
 
 
 def _chunked_complete(raw: bytes) -> bool:

@@ -9,7 +9,7 @@ import pytest
 
 from bytespike_cli.fakegateway import DEMO_KEY
 
-from .conftest import connect, exchange, read_response, request_bytes
+from .conftest import ResponseReader, connect, exchange, read_response, request_bytes, wait_until_received
 
 KEY = "sk-byts-profile-key-for-tests-0001"
 OK_JSON = b'{"ok":true}'
@@ -169,12 +169,100 @@ def test_keep_alive_and_pipelined_requests_share_one_upstream_connection(scripte
     upstream = scripted(respond)
     proxy = start_proxy(upstream.url)
     with connect(proxy.port) as sock:
+        responses = ResponseReader(sock)
         sock.sendall(request_bytes("GET", "/v1/a", proxy.port) + request_bytes("GET", "/v1/b", proxy.port)
                      + request_bytes("POST", "/v1/c", proxy.port, body=b"{}"))
-        bodies = [read_response(sock).body() for _ in range(3)]
+        bodies = [responses.read().body() for _ in range(3)]
         sock.sendall(request_bytes("GET", "/v1/d", proxy.port))
         bodies.append(read_response(sock).body())
     assert bodies == [b"GET /v1/a HTTP/1.1", b"GET /v1/b HTTP/1.1", b"POST /v1/c HTTP/1.1", b"GET /v1/d HTTP/1.1"]
+    assert upstream.connections == 1
+
+
+def test_pipelined_responses_that_reach_the_client_in_one_read_are_each_framed_exactly(scripted, start_proxy):
+    # A client that reads late (any client on a busy machine) gets several responses in one recv();
+    # each must end exactly where its Content-Length says, with nothing lost or doubled between them.
+    def respond(request, sock):
+        payload = request.start_line.encode()
+        sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload))
+        return True
+    upstream = scripted(respond)
+    proxy = start_proxy(upstream.url)
+    with connect(proxy.port) as sock:
+        sock.sendall(request_bytes("GET", "/v1/a", proxy.port) + request_bytes("GET", "/v1/b", proxy.port)
+                     + request_bytes("POST", "/v1/c", proxy.port, body=b"{}"))
+        waiting = wait_until_received(sock, lambda got: got.endswith(b"POST /v1/c HTTP/1.1"))
+        assert waiting.count(b"HTTP/1.1 200 OK\r\n") == 3
+        responses = ResponseReader(sock)
+        first = responses.read()
+        assert len(first.arrivals) == 1  # all three came in that one read
+        bodies = [first.body()] + [responses.read().body() for _ in range(2)]
+        sock.sendall(request_bytes("GET", "/v1/d", proxy.port))
+        bodies.append(read_response(sock).body())
+    assert bodies == [b"GET /v1/a HTTP/1.1", b"GET /v1/b HTTP/1.1", b"POST /v1/c HTTP/1.1", b"GET /v1/d HTTP/1.1"]
+    assert upstream.connections == 1
+
+
+def _pieces(data: bytes, cuts: str) -> list[bytes]:
+    """``data`` cut byte by byte, or just after every occurrence of each marker in ``cuts``."""
+    if cuts == "bytes":
+        return [data[i:i + 1] for i in range(len(data))]
+    at = sorted({i + 1 for marker in cuts.encode().split(b"|") for i in range(len(data))
+                 if data.startswith(marker, i)})
+    return [data[a:b] for a, b in zip([0, *at], [*at, len(data)]) if a < b]
+
+
+@pytest.mark.parametrize("cuts", [
+    "bytes",
+    "\r|\n",  # inside every CRLF: request heads, chunk-size lines, chunk data ends, the final empty line
+    ":|;|{|0",  # inside header lines, chunk extensions, bodies and the last-chunk line
+])
+def test_pipelined_requests_and_chunked_bodies_in_odd_tcp_splits(scripted, start_proxy, cuts):
+    chunked_request_body = b"5\r\n{\"a\":\r\n3;x=y\r\n1, \r\n6\r\n\"b\":2}\r\n0\r\n\r\n"
+    length_request_body = b'{"model":"m","n":12345}'
+
+    def respond(request, sock):
+        payload = request.start_line.encode() + b"|" + request.body
+        if request.start_line.startswith("GET /v1/stream"):
+            wire = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + b"".join(b"%x;e=1\r\n%s\r\n" % (len(payload[i:i + 7]), payload[i:i + 7])
+                               for i in range(0, len(payload), 7))
+                    + b"0\r\nX-Trailer: t\r\n\r\n")
+        else:
+            wire = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(payload), payload)
+        for piece in _pieces(wire, cuts):  # the gateway's answer in the same odd splits
+            sock.sendall(piece)
+            time.sleep(0.0005)
+        return True
+    upstream = scripted(respond)
+    proxy = start_proxy(upstream.url)
+    port = proxy.port
+    requests = [
+        request_bytes("POST", "/v1/chunked", port, body=chunked_request_body,
+                      headers={"Transfer-Encoding": "chunked"}),
+        request_bytes("GET", "/v1/stream", port),
+        request_bytes("POST", "/v1/length", port, body=length_request_body),
+        request_bytes("POST", "/v1/chunked-again", port, body=chunked_request_body,
+                      headers={"Transfer-Encoding": "chunked"}),
+        request_bytes("GET", "/v1/last", port),
+    ]
+    expected = [
+        b"POST /v1/chunked HTTP/1.1|" + chunked_request_body,
+        b"GET /v1/stream HTTP/1.1|",
+        b"POST /v1/length HTTP/1.1|" + length_request_body,
+        b"POST /v1/chunked-again HTTP/1.1|" + chunked_request_body,
+        b"GET /v1/last HTTP/1.1|",
+    ]
+    with connect(port) as sock:
+        for piece in _pieces(b"".join(requests), cuts):
+            sock.sendall(piece)
+            time.sleep(0.0005)  # each piece its own read on the proxy's side, most of the time
+        responses = ResponseReader(sock)
+        got = [responses.read() for _ in expected]
+    assert [r.status for r in got] == [200] * len(expected)
+    assert [r.body() for r in got] == expected
+    assert got[1].raw_body.endswith(b"0\r\nX-Trailer: t\r\n\r\n")
+    assert [r.start_line for r in upstream.requests] == [e.split(b"|")[0].decode() for e in expected]
     assert upstream.connections == 1
 
 

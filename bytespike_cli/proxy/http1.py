@@ -115,8 +115,9 @@ class ChunkedScanner:
                     pos = eol + 2
                     continue
                 field = buf[pos:eol]
-                # the common case is a bare hex size; extensions and odd spacing take the slow path
-                size = int(field, 16) if field.isalnum() and len(field) < 16 else _size_with_extensions(field)
+                # the common case is a bare hex size; extensions and odd spacing take the slow path.
+                # Only hex digits: int() alone would also take "0x10", "1_0" or "+5" (smuggling risk).
+                size = int(field, 16) if len(field) < 16 and field and not field.strip(_HEX) else _size_with_extensions(field)
                 pos = eol + 2
                 if size == 0:
                     trailers = True

@@ -40,7 +40,7 @@ def test_the_end_of_a_chunked_body_is_found_however_it_is_split(chunks, extensio
     assert found == len(body)
 
 
-@pytest.mark.parametrize("bad", [b"-5\r\n", b"zz\r\n", b"1_0\r\n", b" 5\r\n", b"5 x\r\n", b"\r\n",
+@pytest.mark.parametrize("bad", [b"-5\r\n", b"zz\r\n", b"1_0\r\n", b"0x5\r\n", b"+5\r\n", b"0X5\r\n", b" 5\r\n", b"5 x\r\n", b"\r\n",
                                  b"1" * 20 + b"\r\n"])
 def test_invalid_chunk_sizes_are_refused(bad):
     with pytest.raises(HeadError):

@@ -1,8 +1,9 @@
 """Spend and balance: ``/api/v1/me/usage`` and ``/api/v1/me/account`` (gateway-api.md §3.4).
 
 Core only: returns data and raises BytespikeError; ``cli/account.py`` renders. A gateway that does not
-offer an endpoint (404/405/501, or a key the endpoint refuses) gets one clear message instead of a
-raw error, and ``balance`` falls back to the quota headers every response carries.
+offer an endpoint to a working key (403/404/405/501 or an HTML page, while ``/v1/models`` answers)
+gets one clear message instead of a raw error or an "IP not allowed", and ``balance`` falls back to
+the quota headers every response carries.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from bytespike_cli.errors import BytespikeError, GatewayError, PermissionDenied, UsageError
+from bytespike_cli.errors import BytespikeError, GatewayError, UsageError
 from bytespike_cli.settings import Resolved
 
 CONSOLE = "https://console.bytespike.ai"
@@ -63,16 +64,23 @@ class UsageReport:
                 "buckets": self.buckets, "totals": self.totals}
 
 
-def _missing(endpoint: str, what: str, exc: BytespikeError) -> BytespikeError:
-    return GatewayError(f"this gateway does not offer {what} ({endpoint}: {exc.message})",
-                        f"see it in the console: {CONSOLE}/{'usage' if 'usage' in endpoint else 'billing'}")
+def _closed(client, endpoint: str, what: str, exc: BytespikeError) -> BytespikeError:
+    """The error to raise when ``endpoint`` failed: if the key itself works (``/v1/models``), a 403,
+    404, 405, 501 or a non-JSON page means the endpoint is not offered to this key; a bare 403 there is
+    no IP denial, and the gateway's own page is never shown. Otherwise the key's own problem."""
+    from bytespike_cli.gateway import account_not_offered
 
-
-def _not_offered(exc: BytespikeError) -> bool:
-    """404/405/501 or a non-JSON answer: the endpoint is not there (as opposed to a failing gateway)."""
-    text = exc.message
-    return isinstance(exc, GatewayError) and (
-        "no such endpoint" in text or "did not answer like" in text or "(405" in text or "(501" in text)
+    if not account_not_offered(exc):
+        return exc
+    try:
+        client.list_models()
+    except BytespikeError as key_error:
+        return key_error
+    page = "usage" if "usage" in endpoint else "billing"
+    status = getattr(exc, "status", None)
+    said = (f"this key cannot read {what} ({status} on {endpoint})" if status == 403 else
+            f"this gateway does not offer {what} ({status or 'no JSON'} on {endpoint})")
+    return GatewayError(said, f"see it in the console: {CONSOLE}/{page}")
 
 
 def usage(resolved: Resolved, *, since: str | None = None, until: str | None = None, by: str = "day",
@@ -94,9 +102,7 @@ def usage(resolved: Resolved, *, since: str | None = None, until: str | None = N
         try:
             reply = client.request("GET", "/api/v1/me/usage", params=params)
         except BytespikeError as exc:
-            if _not_offered(exc):
-                raise _missing("GET /api/v1/me/usage", "usage reports", exc) from None
-            raise
+            raise _closed(client, "GET /api/v1/me/usage", "usage reports", exc) from None
     data = reply.data if isinstance(reply.data, dict) else {}
     buckets = [b for b in data.get("buckets") or [] if isinstance(b, dict)]
     if by == "day":
@@ -155,14 +161,16 @@ def balance(resolved: Resolved) -> Balance:
         try:
             reply = client.request("GET", "/api/v1/me/account")
         except BytespikeError as exc:
-            if not (_not_offered(exc) or isinstance(exc, PermissionDenied)):
+            from bytespike_cli.gateway import account_not_offered
+
+            if not account_not_offered(exc):
                 raise
-            note = f"the account endpoint is not available to this key ({exc.message})"
-            # every response carries the quota headers; /v1/models is free
+            note = f"the account endpoint is not available to this key ({getattr(exc, 'status', None) or 'no JSON'})"
+            # every response carries the quota headers; /v1/models is free, and proves the key itself works
             try:
                 _models, models_reply = client.list_models()
-            except BytespikeError:
-                raise exc from None
+            except BytespikeError as key_error:
+                raise key_error from None
             quota = models_reply.quota
             if not quota.present:
                 raise GatewayError(f"this gateway reports no balance for this key: {note}, and its answers carry "

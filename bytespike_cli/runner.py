@@ -7,11 +7,14 @@ line we show has it masked.
 - Claude Code: ``ANTHROPIC_BASE_URL`` = the gateway root, the key as ``ANTHROPIC_AUTH_TOKEN`` (sent as a
   bearer token; ``ANTHROPIC_API_KEY`` would make Claude Code ask to approve a "custom API key" and is
   removed from the child's environment, because it would win at the gateway), model variables from the
-  live catalogue.
+  live catalogue. The base URL and models also go in ``--settings '{"env": …}'``, the command-line
+  settings layer, because Claude Code applies its settings files' ``env`` over the process environment
+  (a ``bytespike setup claude-code`` file would otherwise win).
 - Codex: ``-c`` overrides that define a provider ``bytespike-run`` (base URL root + /v1, Responses wire,
-  key from ``BYTESPIKE_API_KEY``) and select it; a separate id, so it never merges with a
-  ``[model_providers.bytespike]`` table that ``bytespike setup codex`` wrote (Codex rejects ``auth`` next
-  to ``env_key``).
+  key from ``BYTESPIKE_API_KEY``) and select it, through a profile of the same name (a profile's provider
+  beats a top-level ``-c model_provider``); with ``--profile NAME`` that profile's provider is switched
+  instead. A separate id, so it never merges with a ``[model_providers.bytespike]`` table that
+  ``bytespike setup codex`` wrote (Codex rejects ``auth`` next to ``env_key``).
 - Aider: ``OPENAI_API_BASE``/``OPENAI_API_KEY`` (and Aider's own ``AIDER_`` forms, which beat its conf
   files) and ``--model openai/<id>``.
 - ``--env-only``: any command, with the OpenAI and Anthropic variables set.
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -37,6 +41,7 @@ from bytespike_cli.redact import mask_key, redact
 DEFAULT_PROXY = "http://127.0.0.1:8787"
 PROXY_PLACEHOLDER_KEY = "sk-byts-via-local-proxy-placeholder"
 CODEX_PROVIDER = "bytespike-run"
+CODEX_PROFILE = "bytespike-run"
 KEY_VAR = "BYTESPIKE_API_KEY"
 
 
@@ -145,8 +150,11 @@ def catalogue(resolved, target: Target):
     return models
 
 
-def _settings_overrides(env: Mapping[str, str]) -> list[str]:
-    """Claude Code applies ``env`` from its settings files over the environment it was started with."""
+CLAUDE_CLOUD_SWITCHES = ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY")
+
+
+def _claude_settings_env(env: Mapping[str, str]) -> list[tuple[str, dict]]:
+    """``env`` of each Claude Code settings file that applies here (highest precedence first)."""
     from pathlib import Path
 
     from bytespike_cli.doctor.effective.common import read_data
@@ -154,19 +162,133 @@ def _settings_overrides(env: Mapping[str, str]) -> list[str]:
 
     user = ClaudeCode(env=dict(env)).settings_path()
     project = Path.cwd() / ".claude"
-    warnings = []
+    found = []
     for path in (project / "settings.local.json", project / "settings.json", user):
         try:
             data = read_data("json", path) or {}
         except BytespikeError:
             continue
-        values = data.get("env") if isinstance(data.get("env"), dict) else {}
-        for name in ("ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL"):
-            if values.get(name):
-                warnings.append(f"{path} sets env.{name}, which Claude Code applies over this command's "
-                                f"environment: this session uses that value (`bytespike doctor claude-code` "
+        values = data.get("env")
+        if isinstance(values, dict):
+            found.append((_home_relative(path, env), values))
+    return found
+
+
+def _home_relative(path, env: Mapping[str, str]) -> str:
+    home = env.get("HOME") or os.path.expanduser("~")
+    text = str(path)
+    return "~" + text[len(home):] if home and text.startswith(home.rstrip("/") + "/") else text
+
+
+def _truthy(value: object) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _claude_settings(set_env: dict[str, str], target: Target, files: list[tuple[str, dict]],
+                     own_settings: bool) -> tuple[list[str], list[str]]:
+    """``--settings`` JSON for Claude Code, and warnings.
+
+    Claude Code applies the ``env`` of its settings files over the environment it was started with,
+    but settings given on the command line outrank every settings file (managed policy aside):
+    so the base URL and models go there. The key stays in the environment (never on a command line);
+    a settings file that sets its own key variable is only reported, when its value really differs.
+    """
+    warnings: list[str] = []
+    for path, values in files:
+        for name in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"):
+            value = values.get(name)
+            if value and value != target.key:
+                warnings.append(f"{path} sets env.{name} ({mask_key(str(value))}), which Claude Code applies over "
+                                f"this command's environment: this session sends that key instead of "
+                                f"{mask_key(target.key)}; remove it from {path} (`bytespike doctor claude-code` "
                                 "shows the effect)")
-    return warnings
+    overrides = {name: value for name, value in set_env.items() if name not in ("ANTHROPIC_AUTH_TOKEN",)}
+    for switch in CLAUDE_CLOUD_SWITCHES:
+        if any(_truthy(values.get(switch)) for _path, values in files):
+            overrides[switch] = "0"
+    if own_settings:  # the user's --settings wins; say where the files disagree with this session
+        for path, values in files:
+            for name, value in values.items():
+                if name in overrides and str(value) != overrides[name]:
+                    warnings.append(f"{path} sets env.{name} = {value!r}, and your own --settings replaces "
+                                    f"bytespike's: this session uses {value!r}, not {overrides[name]!r}")
+        return [], warnings
+    return ["--settings", json.dumps({"env": overrides}, separators=(",", ":"))], warnings
+
+
+def _option_value(args: Sequence[str], *names: str) -> str | None:
+    """The value of ``--name VALUE`` / ``--name=VALUE`` / ``-n VALUE`` in a tool's arguments."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return None
+        if arg in names and index + 1 < len(args):
+            return args[index + 1]
+        for name in names:
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
+def _codex_config(env: Mapping[str, str]) -> dict:
+    """Codex's user config with the project's on top (enough to see the selected profile)."""
+    from pathlib import Path
+
+    from bytespike_cli.doctor.effective.common import read_data
+
+    home = Path(env.get("CODEX_HOME") or Path(env.get("HOME") or os.path.expanduser("~")) / ".codex")
+    merged: dict = {}
+    for path in (home / "config.toml", Path.cwd() / ".codex" / "config.toml"):
+        try:
+            data = read_data("toml", path) or {}
+        except BytespikeError:
+            continue
+        profiles = {**(merged.get("profiles") or {}), **(data.get("profiles") or {})}
+        merged.update(data)
+        merged["profiles"] = profiles
+    return merged
+
+
+def _codex_overrides(args: Sequence[str], target: Target, chat, models: list, env: Mapping[str, str]):
+    """``-c`` overrides that send this Codex session to ByteSpike, and warnings.
+
+    Codex picks the provider as: a typed CLI flag (--oss) > the selected profile's model_provider >
+    the top-level model_provider, where ``-c`` overrides join the top-level config (they outrank
+    config.toml, but not a profile; openai/codex codex-rs/core/src/config/model_provider_resolution.rs).
+    The profile is ``--profile`` > ``profile`` in the config, ``-c`` included. So: select our own
+    profile with ``-c profile=…``, or, when the user names a profile, switch that profile's provider.
+    """
+    table = f"model_providers.{CODEX_PROVIDER}"
+    user_model = _has_option(args, "-m", "--model")
+    overrides = [f"model_provider={json.dumps(CODEX_PROVIDER)}",
+                 f"{table}.name={json.dumps('ByteSpike (bytespike run)')}",
+                 f"{table}.base_url={json.dumps(target.openai_base)}",
+                 f"{table}.wire_api={json.dumps('responses')}",
+                 f"{table}.env_key={json.dumps(KEY_VAR)}"]
+    if not user_model:
+        overrides.append(f"model={json.dumps(chat.id)}")
+    warnings: list[str] = []
+    config = _codex_config(env)
+    named = _option_value(args, "--profile", "-p")
+    if named is not None:
+        if not re.fullmatch(r"[A-Za-z0-9_-]+", named):
+            raise UsageError(f"bytespike run cannot redirect the Codex profile {named!r}",
+                             "use a profile name of letters, digits, - and _, or leave out --profile")
+        overrides.append(f"profiles.{named}.model_provider={json.dumps(CODEX_PROVIDER)}")
+        profile_model = ((config.get("profiles") or {}).get(named) or {}).get("model")
+        if profile_model and not user_model and profile_model not in {m.id for m in models}:
+            overrides.append(f"profiles.{named}.model={json.dumps(chat.id)}")
+            warnings.append(f"Codex profile '{named}' uses model '{profile_model}', which this ByteSpike key does "
+                            f"not offer: this session uses {chat.id} (pass -m to choose)")
+        return overrides, warnings
+    overrides += [f"profile={json.dumps(CODEX_PROFILE)}",
+                  f"profiles.{CODEX_PROFILE}.model_provider={json.dumps(CODEX_PROVIDER)}"]
+    if not user_model:
+        overrides.append(f"profiles.{CODEX_PROFILE}.model={json.dumps(chat.id)}")
+    if config.get("profile"):
+        warnings.append(f"your Codex config selects profile '{config['profile']}'; this session uses bytespike's own "
+                        f"profile instead (pass `--profile {config['profile']}` after `codex` to keep its settings "
+                        "with ByteSpike as the provider)")
+    return overrides, warnings
 
 
 def _has_option(args: Sequence[str], *names: str) -> bool:
@@ -197,22 +319,19 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
         set_env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = (fast or chat).id
         if chat.context_window and not chat.id.startswith("claude-"):
             set_env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] = str(chat.context_window)
-        for cloud in ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY"):
+        for cloud in CLAUDE_CLOUD_SWITCHES:
             if env.get(cloud):
                 removed.append(cloud)
-        warnings += _settings_overrides(env)
+        settings, found = _claude_settings(set_env, target, _claude_settings_env(env),
+                                           own_settings=_has_option(args, "--settings"))
+        argv += settings
+        warnings += found
     elif tool == "codex":
         set_env[KEY_VAR] = target.key
-        table = f"model_providers.{CODEX_PROVIDER}"
-        overrides = [f"model_provider={json.dumps(CODEX_PROVIDER)}",
-                     f"{table}.name={json.dumps('ByteSpike (bytespike run)')}",
-                     f"{table}.base_url={json.dumps(target.openai_base)}",
-                     f"{table}.wire_api={json.dumps('responses')}",
-                     f"{table}.env_key={json.dumps(KEY_VAR)}"]
-        if not _has_option(args, "-m", "--model"):
-            overrides.append(f"model={json.dumps(chat.id)}")
+        overrides, found = _codex_overrides(args, target, chat, models, env)
         for item in overrides:
             argv += ["-c", item]
+        warnings += found
     elif tool == "aider":
         for name in ("OPENAI_API_BASE", "AIDER_OPENAI_API_BASE"):
             set_env[name] = target.openai_base

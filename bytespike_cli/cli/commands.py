@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
     app.command("tools")(setup.tools)
     app.command("proxy")(proxy.proxy)
     app.command("doctor")(doctor.doctor)
-    app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(run.run)
+    app.command("run", context_settings={"allow_extra_args": True, "allow_interspersed_args": False})(run.run)
     app.command("usage")(account.usage)
     app.command("balance")(account.balance)
     app.add_typer(gateway.app, name="gateway")

@@ -15,7 +15,9 @@ DEFAULT_PROXY = "http://127.0.0.1:8787"  # same as runner.DEFAULT_PROXY (kept he
 def run(
     ctx: typer.Context,
     tool: Optional[str] = typer.Argument(
-        None, metavar="TOOL", help="claude, codex or aider; with --env-only, any command.", show_default=False),
+        None, metavar="TOOL [ARGS]...",
+        help="claude, codex or aider (with --env-only, any command); everything after it goes to the tool.",
+        show_default=False),
     env_only: bool = typer.Option(
         False, "--env-only", help="Run any command with OPENAI_BASE_URL/OPENAI_API_KEY/ANTHROPIC_BASE_URL/"
                                   "ANTHROPIC_API_KEY set."),
@@ -28,8 +30,9 @@ def run(
 ) -> None:
     """Start a tool with the gateway configured for this one process: no file is written.
 
-    Arguments after the tool (best after `--`) go to the tool, e.g. `bytespike run claude -- --resume`.
-    The tool's exit status is passed through.
+    bytespike's own options go before the tool; everything after the tool goes to it unchanged, e.g.
+    `bytespike run claude -p "explain this"` or `bytespike run codex --profile fast`. The tool's exit
+    status is passed through.
     """
     import os
 
@@ -43,10 +46,21 @@ def run(
         proxy = DEFAULT_PROXY
         if tool is not None and runner.looks_like_proxy_url(tool):  # `--via-proxy URL TOOL`
             proxy, tool = tool, (args.pop(0) if args else None)
+    if args[:1] == ["--"]:  # `run TOOL -- ARGS` (the separator is optional)
+        args.pop(0)
     if tool is None:
         raise UsageError("name the tool to run", "e.g. `bytespike run claude`, `bytespike run codex`, "
-                                                 "`bytespike run aider`, or `bytespike run --env-only CMD -- ARGS`")
+                                                 "`bytespike run aider`, or `bytespike run --env-only CMD ARGS`")
+    if tool.startswith("-"):
+        raise UsageError(f"{tool} is not a tool", "bytespike's own options go before the tool name; everything "
+                                                  "after the tool name goes to the tool")
     env = dict(os.environ)
+    name = None
+    if not env_only:  # a typo or a missing tool is said before anything needs the key
+        name = runner.normalise_tool(tool)
+        spec = runner.TOOLS[name]
+        if runner.find_executable(spec.executables[0], env) is None:
+            raise UsageError(f"{spec.title} is not installed: `{spec.executables[0]}` is not on PATH", spec.install)
     if proxy is not None:
         token = env.get("BYTESPIKE_PROXY_TOKEN")
         target = runner.Target(runner.proxy_url(proxy), token or runner.PROXY_PLACEHOLDER_KEY, via_proxy=True)
@@ -55,15 +69,11 @@ def run(
         r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
         target = runner.Target(r.base_url, r.require_key())
 
-    if env_only:
+    if name is None:
         if proxy is not None:
             runner.catalogue(r, target)  # says clearly when no proxy answers
         launch = runner.plan_env_only(tool, args, target, env=env)
     else:
-        name = runner.normalise_tool(tool)
-        spec = runner.TOOLS[name]
-        if runner.find_executable(spec.executables[0], env) is None:
-            raise UsageError(f"{spec.title} is not installed: `{spec.executables[0]}` is not on PATH", spec.install)
         models = runner.catalogue(r, target)
         launch = runner.plan(name, args, target, models, env=env)
     for warning in launch.warnings:

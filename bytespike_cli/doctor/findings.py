@@ -5,21 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
+OK, WARN, FAIL, SKIP, INFO = "ok", "warn", "fail", "skip", "info"
 
 
 @dataclass(frozen=True)
 class Finding:
     area: str  # "key", "network", or a tool name such as "claude-code"
     code: str  # stable id for scripts and tests, e.g. "claude-code.credential-shadowed"
-    status: str  # ok | warn | fail | skip
+    status: str  # ok | warn | fail | skip | info (a statement of fact, not a check)
     detail: str
     fix: str | None = None  # the exact step (a command where there is one)
     exit_code: int = 0  # for a failure: the exit code the matching error has elsewhere (see errors.ExitCode)
 
     def to_json(self) -> dict[str, Any]:
+        # "hint", as in `bytespike verify --json` and the `hint:` lines of every error
         return {"area": self.area, "code": self.code, "status": self.status, "detail": self.detail,
-                "fix": self.fix, "exit_code": self.exit_code}
+                "hint": self.fix, "exit_code": self.exit_code}
 
 
 def ok(area: str, code: str, detail: str) -> Finding:
@@ -32,6 +33,10 @@ def warn(area: str, code: str, detail: str, fix: str | None = None) -> Finding:
 
 def fail(area: str, code: str, detail: str, fix: str | None = None, exit_code: int = 1) -> Finding:
     return Finding(area, f"{area}.{code}", FAIL, detail, fix, int(exit_code))
+
+
+def info(area: str, code: str, detail: str) -> Finding:
+    return Finding(area, f"{area}.{code}", INFO, detail)
 
 
 def skip(area: str, code: str, detail: str, fix: str | None = None) -> Finding:

@@ -6,6 +6,7 @@ only a diagnosis needs: which source won and whether another one is silently ign
 
 from __future__ import annotations
 
+import os
 from typing import Mapping
 
 from bytespike_cli import credentials, paths
@@ -30,16 +31,18 @@ def check_key(resolved: Resolved, env: Mapping[str, str], *, reachable: bool) ->
         checks = run_checks(resolved).checks
     else:  # the network findings already say why; only the local check makes sense
         checks = run_checks_offline(resolved)
+    home = str(paths.user_home()).rstrip("/\\")
     for check in checks:
         if check.name == "reachability":
             continue  # the network area reports the connection in more detail
         code = _VERIFY_CODES.get(check.name, check.name.replace(" ", "-"))
+        detail = check.detail.replace(home + os.sep, "~" + os.sep) if home else check.detail
         if check.status == "ok":
-            findings.append(ok(AREA, code, f"{check.name}: {check.detail}"))
+            findings.append(ok(AREA, code, f"{check.name}: {detail}"))
         elif check.status == "warn":
-            findings.append(warn(AREA, code, f"{check.name}: {check.detail}", check.hint))
+            findings.append(warn(AREA, code, f"{check.name}: {detail}", check.hint))
         else:
-            findings.append(fail(AREA, code, f"{check.name}: {check.detail}", check.hint, check.exit_code))
+            findings.append(fail(AREA, code, f"{check.name}: {detail}", check.hint, check.exit_code))
     return findings
 
 

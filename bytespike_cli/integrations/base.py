@@ -257,11 +257,40 @@ def is_bytespike_command(command: str | None) -> bool:
     return Path(first).name.lower() in ("bytespike", "bytespike.exe")
 
 
+OFFICIAL_ORIGIN = ("https", "llm.bytespike.ai", 443)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def url_origin(url: Any) -> tuple[str, str, int] | None:
+    """(scheme, host, port) of an http(s) URL, or None for anything ambiguous.
+
+    URLs with credentials, backslashes or whitespace are refused outright: parsers disagree about
+    where their host ends (``https://llm.bytespike.ai\\@evil.io``), and a key must never follow that.
+    """
+    from urllib.parse import urlsplit
+
+    if not isinstance(url, str) or not url or "\\" in url or any(c.isspace() for c in url.strip()):
+        return None
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".").lower()
+    if scheme not in _DEFAULT_PORTS or not host or "@" in parts.netloc:
+        return None
+    return scheme, host, port or _DEFAULT_PORTS[scheme]
+
+
 def looks_like_bytespike_url(url: Any, known_roots: tuple[str, ...] = ()) -> bool:
-    if not isinstance(url, str) or not url:
+    """True only when ``url`` is on exactly the origin (scheme, host, port) of a known gateway root
+    or of the official gateway: a key may be sent there. Never a substring test: a URL that merely
+    mentions bytespike (``https://llm.bytespike.ai.evil.io``, ``http://x/bytespike``) is not ours."""
+    origin = url_origin(url)
+    if origin is None:
         return False
-    bare = url.rstrip("/").removesuffix("/v1")
-    return bare in {r.rstrip("/") for r in known_roots} or "bytespike" in bare.lower()
+    return origin == OFFICIAL_ORIGIN or origin in {url_origin(root) for root in known_roots}
 
 
 def known_roots() -> tuple[str, ...]:

@@ -132,3 +132,37 @@ def test_balance_with_a_revoked_key(cli, use_key):
 def test_balance_offline(cli):
     result = cli("--offline", "balance", "--json")
     assert result.exit_code == 0 and json.loads(result.stdout)["available_usd"] == 25.0
+
+
+MODELS = {"/v1/models": (200, {"X-Quota-Remaining-Credits": "12.00"},
+                         {"object": "list", "data": [{"id": "gpt-5-4", "object": "model", "family": "gpt"}]})}
+PAGE = "<html><body><h1>Forbidden</h1></body></html>"
+
+
+@pytest.mark.parametrize("status, body", [(403, PAGE), (403, {"error": {"message": "forbidden"}}), (404, PAGE),
+                                          (405, PAGE), (501, {"error": {"message": "not implemented"}})])
+def test_usage_endpoint_closed_to_a_working_key(cli, use_key, status, body):
+    with Stub({**MODELS, "/api/v1/me/usage": (status, {}, body)}) as stub:
+        use_key(base_url=stub.url)
+        result = cli("usage")
+    assert result.exit_code == 8, result.stderr
+    expected = "this key cannot read usage reports (403" if status == 403 else "does not offer usage reports"
+    assert expected in result.stderr
+    assert "IP address" not in result.stderr and "<html" not in result.stderr
+    assert "console.bytespike.ai/usage" in result.stderr
+
+
+def test_usage_with_a_key_that_is_really_ip_denied(cli, use_key):
+    use_key("ip_denied")
+    result = cli("usage")
+    assert result.exit_code == 5 and "IP address" in result.stderr
+
+
+@pytest.mark.parametrize("status", [403, 404, 405, 501])
+def test_balance_falls_back_when_the_account_endpoint_answers_html(cli, use_key, status):
+    with Stub({**MODELS, "/api/v1/me/account": (status, {}, PAGE)}) as stub:
+        use_key(base_url=stub.url)
+        result = cli("balance")
+    assert result.exit_code == 0, result.stderr
+    assert "left: $12.00 (from the quota headers)" in result.stdout
+    assert "<html" not in result.stderr + result.stdout and "IP address" not in result.stderr

@@ -31,7 +31,7 @@ def build_app() -> typer.Typer:
     app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
     app.callback()(root_module.root)
     app.command("doctor")(doctor)
-    app.command("run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(run)
+    app.command("run", context_settings={"allow_extra_args": True, "allow_interspersed_args": False})(run)
     app.command("usage")(usage)
     app.command("balance")(balance)
     return app
@@ -110,20 +110,24 @@ def write(path: Path, text: str) -> Path:
 
 
 class Stub:
-    """A plain HTTP server on loopback answering from a routes table: path -> (status, headers, body)."""
+    """A plain HTTP server on loopback answering from a routes table: path -> (status, headers, body).
+    A dict body is sent as JSON, a str body as an HTML page. Requests are kept in ``seen``."""
 
     def __init__(self, routes: dict, date_offset_s: float = 0.0) -> None:
         routes_ = routes
         offset = date_offset_s
+        seen = self.seen = []
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self):
+                seen.append((self.command, self.path, self.headers.get("Authorization") or self.headers.get("x-api-key")))
                 status, headers, body = routes_.get(self.path.split("?")[0], (404, {}, {"error": {
                     "type": "not_found", "code": "not_found", "message": "no route"}}))
-                data = json.dumps(body).encode()
+                raw = isinstance(body, str)  # a str body is sent as it is, as an HTML page
+                data = body.encode() if raw else json.dumps(body).encode()
                 self.send_response_only(status)
                 self.send_header("Date", email.utils.formatdate(time.time() + offset, usegmt=True))
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", "text/html" if raw else "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -131,7 +135,7 @@ class Stub:
                 if self.command != "HEAD":
                     self.wfile.write(data)
 
-            do_GET = do_POST = do_HEAD = _answer
+            do_GET = do_POST = do_HEAD = do_CONNECT = _answer
 
             def log_message(self, *args):
                 pass

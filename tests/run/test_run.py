@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,7 +33,10 @@ def test_claude_gets_env_only_and_its_exit_code_passes_through(cli, standin, key
     assert result.exit_code == 42
     seen = standin.record()
     env = seen["env"]
-    assert seen["argv"] == ["--resume", "abc"]
+    flag, settings, *rest = seen["argv"]
+    assert flag == "--settings" and rest == ["--resume", "abc"]
+    assert json.loads(settings)["env"]["ANTHROPIC_BASE_URL"] == gateway.base_url
+    assert key not in settings  # the key stays in the environment
     assert env["ANTHROPIC_BASE_URL"] == gateway.base_url
     assert env["ANTHROPIC_AUTH_TOKEN"] == key
     assert "ANTHROPIC_API_KEY" not in env  # it would win at the gateway (x-api-key)
@@ -48,16 +52,125 @@ def test_claude_user_model_flag_is_kept(cli, standin, key):
     standin.install("claude")
     assert cli("run", "claude", "--", "--model", "claude-opus-4-8").exit_code == 0
     seen = standin.record()
-    assert seen["argv"] == ["--model", "claude-opus-4-8"] and "ANTHROPIC_MODEL" not in seen["env"]
+    assert seen["argv"][2:] == ["--model", "claude-opus-4-8"] and "ANTHROPIC_MODEL" not in seen["env"]
+    assert "ANTHROPIC_MODEL" not in json.loads(seen["argv"][1])["env"]
 
 
-def test_claude_warns_when_a_settings_file_overrides_the_environment(cli, standin, key, isolated_home):
-    standin.install("claude")
-    (isolated_home / ".claude").mkdir()
-    (isolated_home / ".claude" / "settings.json").write_text('{"env": {"ANTHROPIC_BASE_URL": "https://x.example"}}')
+# A stand-in that resolves its settings the way Claude Code does (editor-facts §1.1): the env of
+# ~/.claude/settings.json < .claude/settings.json < .claude/settings.local.json < --settings, each over
+# the process environment; then it lists the models with the base URL and token that won.
+FAKE_CLAUDE = """#!{python}
+import json, os, sys, urllib.request
+env = dict(os.environ)
+home = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.environ["HOME"], ".claude")
+for path in (os.path.join(home, "settings.json"), ".claude/settings.json", ".claude/settings.local.json"):
+    if os.path.exists(path):
+        env.update(json.load(open(path)).get("env") or {{}})
+argv = sys.argv[1:]
+if "--settings" in argv:
+    env.update(json.loads(argv[argv.index("--settings") + 1]).get("env") or {{}})
+record = {{"argv": argv, "base": env["ANTHROPIC_BASE_URL"], "model": env.get("ANTHROPIC_MODEL")}}
+req = urllib.request.Request(env["ANTHROPIC_BASE_URL"] + "/v1/models",
+                             headers={{"authorization": "Bearer " + env["ANTHROPIC_AUTH_TOKEN"]}})
+try:
+    with urllib.request.urlopen(req) as resp:
+        record["status"] = resp.status
+except urllib.error.HTTPError as exc:
+    record["status"] = exc.code
+json.dump(record, open(os.environ["STANDIN_RECORD"], "w"))
+"""
+
+
+def install_fake_claude(standin):
+    path = standin.folder / "claude"
+    path.write_text(FAKE_CLAUDE.format(python=sys.executable))
+    path.chmod(0o755)
+
+
+def setup_claude_code_file(home, base_url, **env):
+    """What `bytespike setup claude-code` leaves behind: the gateway URL and models in settings env."""
+    (home / ".claude").mkdir(exist_ok=True)
+    (home / ".claude" / "settings.json").write_text(json.dumps({
+        "apiKeyHelper": "bytespike print-key --profile default", "model": "claude-sonnet-4-6",
+        "env": {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_DEFAULT_HAIKU_MODEL": "claude-haiku-4-5", **env}}))
+
+
+def test_via_proxy_beats_the_settings_file_that_setup_wrote(cli, standin, gateway, isolated_home, monkeypatch):
+    from bytespike_cli.proxy.app import ProxyConfig
+    from bytespike_cli.proxy.server import ThreadedProxy
+
+    setup_claude_code_file(isolated_home, gateway.base_url)
+    install_fake_claude(standin)
+    with ThreadedProxy(ProxyConfig(upstream=gateway.base_url, key=TEST_KEYS["default"], port=0)) as proxy:
+        result = cli("run", "--via-proxy", proxy.url, "claude", "-p", "hi")
+    assert result.exit_code == 0, result.stderr
+    seen = standin.record()
+    assert seen["base"] == proxy.url  # not the gateway from the settings file, with the placeholder token
+    assert seen["status"] == 200
+    assert seen["argv"][2:] == ["-p", "hi"]
+    assert "warning" not in result.stderr
+
+
+def test_settings_file_pointing_elsewhere_does_not_win(cli, standin, key, gateway, isolated_home):
+    setup_claude_code_file(isolated_home, "https://other-gateway.example", ANTHROPIC_MODEL="claude-opus-4-8")
+    install_fake_claude(standin)
     result = cli("run", "claude")
-    assert result.exit_code == 0
-    assert "sets env.ANTHROPIC_BASE_URL, which Claude Code applies over this command's environment" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    seen = standin.record()
+    assert seen["base"] == gateway.base_url and seen["status"] == 200
+    assert seen["model"] in BY_ID and seen["model"] != "claude-opus-4-8"
+    assert "warning" not in result.stderr  # nothing to warn about: --settings outranks the file
+
+
+def test_claude_warns_only_when_a_settings_file_key_really_differs(cli, standin, key, gateway, isolated_home):
+    install_fake_claude(standin)
+    setup_claude_code_file(isolated_home, gateway.base_url, ANTHROPIC_AUTH_TOKEN=key)
+    result = cli("run", "claude")
+    assert result.exit_code == 0 and "warning" not in result.stderr
+    setup_claude_code_file(isolated_home, gateway.base_url, ANTHROPIC_AUTH_TOKEN=TEST_KEYS["revoked"])
+    result = cli("run", "claude")
+    assert "~/.claude/settings.json sets env.ANTHROPIC_AUTH_TOKEN" in result.stderr
+    assert "this session sends that key instead of sk-byts-…" in result.stderr
+    assert TEST_KEYS["revoked"] not in result.stderr and key not in result.stderr
+    assert standin.record()["status"] == 401  # which is exactly what the warning says
+
+
+def test_users_own_settings_flag_is_left_alone(cli, standin, key, gateway, isolated_home):
+    setup_claude_code_file(isolated_home, "https://other-gateway.example")
+    standin.install("claude")
+    result = cli("run", "claude", "--settings", "/tmp/mine.json")
+    assert standin.record()["argv"] == ["--settings", "/tmp/mine.json"]
+    assert "sets env.ANTHROPIC_BASE_URL = 'https://other-gateway.example', and your own --settings" in result.stderr
+
+
+# -- everything after the tool goes to the tool ---------------------------------------------------------------
+@pytest.mark.parametrize("args", [["-p", "explain this"], ["-p", "hi"], ["--profile", "x"], ["--offline"],
+                                  ["--help"], ["--via-proxy"], ["--", "--resume"]])
+def test_tool_options_after_the_tool_name_go_to_the_tool(cli, standin, key, args):
+    standin.install("claude")
+    result = cli("run", "claude", *args)
+    assert result.exit_code == 0, result.stderr
+    expected = args[1:] if args[0] == "--" else args
+    assert standin.record()["argv"][2:] == expected
+    assert "Usage:" not in result.stdout
+
+
+def test_bytespike_options_before_the_tool_still_work(cli, standin, key, monkeypatch):
+    standin.install("claude")
+    result = cli("run", "--offline", "claude", "-p", "hi")  # bytespike's --offline: the built-in gateway
+    assert result.exit_code == 0, result.stderr
+    assert standin.record()["argv"][2:] == ["-p", "hi"] and "127.0.0.1" in standin.record()["env"]["ANTHROPIC_BASE_URL"]
+    result = cli("run", "--bogus", "claude")
+    assert result.exit_code == 2 and "--bogus" in result.stderr
+
+
+def test_real_entry_point_passes_print_mode_through(standin, key, tmp_path):
+    standin.install("claude")
+    exe = Path(sys.executable).parent / "bytespike"
+    proc = subprocess.run([str(exe), "run", "claude", "-p", "explain this", "--output-format", "json"],
+                          capture_output=True, text=True, timeout=60, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    assert standin.record()["argv"][2:] == ["-p", "explain this", "--output-format", "json"]
 
 
 def test_codex_gets_inline_provider_overrides(cli, standin, key, gateway):
@@ -77,6 +190,60 @@ def test_codex_gets_inline_provider_overrides(cli, standin, key, gateway):
     assert parsed["model"] in BY_ID and BY_ID[parsed["model"]].family == "gpt"
     assert seen["env"]["BYTESPIKE_API_KEY"] == key
     assert not any(key in a for a in argv)  # the key never goes on the command line
+
+
+def codex_provider(config_text: str, argv: list[str]) -> tuple[str, dict]:
+    """The provider Codex picks, following codex-rs/core/src/config/model_provider_resolution.rs: `-c`
+    overrides join the top-level config; the profile is --profile > `profile`; the provider is the
+    profile's model_provider > the top-level model_provider."""
+    config = tomllib.loads(config_text)
+    for index, arg in enumerate(argv):
+        if arg == "-c":
+            path, value = argv[index + 1].split("=", 1)
+            *parents, leaf = path.split(".")
+            node = config
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = tomllib.loads(f"v = {value}")["v"]
+    profile = next((argv[i + 1] for i, a in enumerate(argv) if a in ("--profile", "-p")), config.get("profile"))
+    chosen = (config.get("profiles", {}).get(profile, {}) if profile else {}).get("model_provider")
+    provider = chosen or config.get("model_provider") or "openai"
+    return provider, config.get("model_providers", {}).get(provider, {})
+
+
+AZURE_PROFILE = ('profile = "work"\n[profiles.work]\nmodel_provider = "azure"\nmodel = "my-azure-deployment"\n'
+                 '[profiles.fast]\nmodel_provider = "azure"\nmodel = "gpt-5-4-mini"\n'
+                 '[model_providers.azure]\nname = "Azure"\nbase_url = "https://x.openai.azure.com/openai"\n'
+                 'env_key = "AZURE_OPENAI_API_KEY"\n')
+
+
+def test_codex_session_goes_to_bytespike_despite_a_selected_profile(cli, standin, key, gateway, isolated_home):
+    (isolated_home / ".codex").mkdir()
+    (isolated_home / ".codex" / "config.toml").write_text(AZURE_PROFILE)
+    standin.install("codex")
+    result = cli("run", "codex")
+    assert result.exit_code == 0, result.stderr
+    argv = standin.record()["argv"]
+    assert codex_provider(AZURE_PROFILE, []) == ("azure", tomllib.loads(AZURE_PROFILE)["model_providers"]["azure"])
+    provider, table = codex_provider(AZURE_PROFILE, argv)
+    assert provider == "bytespike-run" and table["base_url"] == gateway.base_url + "/v1"
+    assert "selects profile 'work'" in result.stderr and "--profile work" in result.stderr
+
+
+def test_codex_profile_named_by_the_user_is_redirected(cli, standin, key, gateway, isolated_home):
+    (isolated_home / ".codex").mkdir()
+    (isolated_home / ".codex" / "config.toml").write_text(AZURE_PROFILE)
+    standin.install("codex")
+    for name, keeps_model in (("fast", True), ("work", False)):
+        result = cli("run", "codex", "--profile", name)
+        assert result.exit_code == 0, result.stderr
+        argv = standin.record()["argv"]
+        assert argv[-2:] == ["--profile", name]  # codex gets the user's flag
+        provider, table = codex_provider(AZURE_PROFILE, argv)
+        assert provider == "bytespike-run" and table["base_url"] == gateway.base_url + "/v1"
+        model_override = f"profiles.{name}.model=" in " ".join(argv)
+        assert model_override is not keeps_model  # gpt-5-4-mini is on ByteSpike; the Azure deployment is not
+    assert "'my-azure-deployment', which this ByteSpike key does not offer" in result.stderr
 
 
 def test_codex_user_model_is_kept(cli, standin, key):
@@ -119,6 +286,12 @@ def test_tool_not_installed(cli, bin_dir, key):
 def test_unknown_tool(cli, bin_dir, key):
     result = cli("run", "cladue")
     assert result.exit_code == 2 and "did you mean `claude`" in result.stderr and "--env-only" in result.stderr
+
+
+def test_unknown_tool_is_named_before_the_missing_key(cli, bin_dir, gateway, monkeypatch):
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url)
+    result = cli("run", "claud")
+    assert result.exit_code == 2 and "did you mean `claude`" in result.stderr and "login" not in result.stderr
 
 
 def test_no_key(cli, standin, gateway, monkeypatch):

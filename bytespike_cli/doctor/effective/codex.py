@@ -54,6 +54,12 @@ def _where(key: str, user: tuple[Path, dict] | None, project: tuple[Path, dict] 
     return key
 
 
+def trusted(ctx: Context, url: str | None) -> bool:
+    from bytespike_cli.doctor.probe import trusted as may_send_key
+
+    return may_send_key(ctx, url)
+
+
 def resolve(ctx: Context) -> list[Effective]:
     integration = ctx.integration(TOOL)
     eff = Effective(TOOL, "Codex", RESPONSES, base_default="https://api.openai.com/v1",
@@ -94,14 +100,28 @@ def resolve(ctx: Context) -> list[Effective]:
                                      f"'{profile_name}', which is not defined: Codex refuses to start",
                                      f"add [profiles.{profile_name}] or remove the `profile` line", 9))
             profile = {}
+    profile_where = where("profile", lambda d: d.get("profile"))
     if profile.get("model_provider"):
         provider_id = str(profile["model_provider"])
-        provider_source = f"profile '{profile_name}' model_provider"
+        provider_source = f"profile '{profile_name}' model_provider (selected by {profile_where})"
     elif merged.get("model_provider"):
         provider_id = str(merged["model_provider"])
         provider_source = where("model_provider", lambda d: d.get("model_provider"))
     else:
         provider_id, provider_source = "openai", "Codex's default provider"
+    # A selected profile that switches the provider shadows the top-level one (Codex: profile's
+    # model_provider > top-level model_provider, codex-rs/core/src/config/model_provider_resolution.rs).
+    shadowed: list[Candidate] = []
+    top_id = merged.get("model_provider")
+    if profile.get("model_provider") and top_id and str(top_id) != provider_id:
+        top_table = providers.get(str(top_id))
+        if isinstance(top_table, dict) and top_table.get("base_url"):
+            top_where = where(f"[model_providers.{top_id}]",
+                              lambda d: (d.get("model_providers") or {}).get(str(top_id)))
+            shadowed.append(Candidate(f"{top_where} base_url (model_provider = \"{top_id}\")",
+                                      top_table.get("base_url")))
+    profile_remove = (f"remove `profile = \"{profile_name}\"` from {profile_where.rsplit(' ', 1)[0]} (or set "
+                      f"model_provider = \"{top_id}\" in [profiles.{profile_name}])")
 
     model = profile.get("model") or merged.get("model")
     if model:
@@ -113,6 +133,8 @@ def resolve(ctx: Context) -> list[Effective]:
         eff.base = [env_candidate(ctx.env, "OPENAI_BASE_URL"),
                     Candidate(where("openai_base_url", lambda d: d.get("openai_base_url")),
                               merged.get("openai_base_url"), "remove openai_base_url from config.toml")]
+        if shadowed:
+            eff.base += [Candidate(provider_source, eff.base_default, profile_remove), *shadowed]
         key = env_candidate(ctx.env, "OPENAI_API_KEY")
         if key.value:
             eff.key, eff.key_source, eff.key_remove = key.value, key.source, key.remove
@@ -122,6 +144,8 @@ def resolve(ctx: Context) -> list[Effective]:
     if provider_id in RESERVED:
         eff.label = f"Codex ({provider_id} provider)"
         eff.base_default = f"Codex's built-in {provider_id} provider"
+        if shadowed:
+            eff.base = [Candidate(provider_source, eff.base_default, profile_remove), *shadowed]
         eff.key_unknown = f"the built-in {provider_id} provider"
         return [eff]
 
@@ -136,9 +160,11 @@ def resolve(ctx: Context) -> list[Effective]:
         return [eff]
     eff.label = f"Codex (provider '{provider_id}')"
     table_where = where(f"[model_providers.{provider_id}]", lambda d: (d.get("model_providers") or {}).get(provider_id))
-    eff.base = [Candidate(f"{table_where} base_url", table.get("base_url"),
-                          f"fix base_url in {table_where}")]
+    eff.base = [Candidate(f"{table_where} base_url" + (f" via {provider_source}" if shadowed else ""),
+                          table.get("base_url"), profile_remove if shadowed else f"fix base_url in {table_where}"),
+                *shadowed]
     eff.base_default = None
+    ours = trusted(ctx, eff.base_url)  # only then is the credential ByteSpike's business
     wire = table.get("wire_api", "responses")
     if wire != "responses":
         eff.findings.append(fail(TOOL, "wire-api", f"{table_where} has wire_api = \"{wire}\": current Codex only "
@@ -177,6 +203,8 @@ def resolve(ctx: Context) -> list[Effective]:
         found = env_candidate(ctx.env, name)
         if found.value and str(found.value).strip():
             eff.key, eff.key_source, eff.key_remove = str(found.value).strip(), f"env {name} ({table_where} env_key)", found.remove
+        elif not ours:  # another provider's variable: never suggest putting the ByteSpike key in it
+            eff.key_unknown = f"{name} is not set"
         else:
             eff.key_unknown = f"{name} is not set"
             eff.findings.append(fail(TOOL, "env-key-missing",
@@ -190,17 +218,18 @@ def resolve(ctx: Context) -> list[Effective]:
         eff.key_remove = f"remove experimental_bearer_token from {table_where}"
     elif table.get("requires_openai_auth") is True:
         eff.key_unknown = "requires_openai_auth"
-        eff.findings.append(fail(TOOL, "openai-auth",
-                                 f"{table_where} relies on requires_openai_auth: Codex 0.149+ no longer sends the "
-                                 "auth.json key to custom providers",
-                                 "run `bytespike setup codex` (it uses a key command instead)", 3))
+        if ours:
+            eff.findings.append(fail(TOOL, "openai-auth",
+                                     f"{table_where} relies on requires_openai_auth: Codex 0.149+ no longer sends "
+                                     "the auth.json key to custom providers",
+                                     "run `bytespike setup codex` (it uses a key command instead)", 3))
     else:
         eff.key_unknown = "no credential"
-        eff.findings.append(fail(TOOL, "no-credential", f"{table_where} has no auth, env_key or token: Codex "
-                                                        "sends no key", "run `bytespike setup codex`", 3))
-    if profile_name and profile.get("model_provider") and merged.get("model_provider") not in (None, provider_id):
+        if ours:
+            eff.findings.append(fail(TOOL, "no-credential", f"{table_where} has no auth, env_key or token: Codex "
+                                                            "sends no key", "run `bytespike setup codex`", 3))
+    if shadowed and ours:  # both point at ByteSpike: worth knowing, not broken
         eff.findings.append(warn(TOOL, "profile-overrides",
-                                 f"profile '{profile_name}' (selected by `profile = …`) sets model_provider = "
-                                 f"\"{provider_id}\" over the top-level \"{merged.get('model_provider')}\"",
-                                 "remove the top-level `profile` line, or edit that profile"))
+                                 f"profile '{profile_name}' ({profile_where}) sets model_provider = "
+                                 f"\"{provider_id}\" over the top-level \"{top_id}\"", profile_remove))
     return [eff]

@@ -35,3 +35,21 @@ def isolated_home(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     yield home
     assert Path(os.path.expanduser("~")).resolve() != REAL_HOME
+
+
+@pytest.fixture
+def gateway():
+    """The offline gateway on a real loopback socket, fresh for each test."""
+    from bytespike_cli.fakegateway import FakeGateway
+
+    with FakeGateway() as gw:
+        yield gw
+
+
+@pytest.fixture
+def bin_dir(tmp_path, monkeypatch) -> Path:
+    """PATH holds only this folder and the system's: no real AI tool is found by accident."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    return folder

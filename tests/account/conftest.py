@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bytespike_cli.fakegateway import TEST_KEYS, FakeGateway
+from bytespike_cli.fakegateway import TEST_KEYS
 from tests.doctor.conftest import Cli, Stub  # noqa: F401  (Stub re-exported for the tests)
 
 
@@ -10,11 +10,6 @@ from tests.doctor.conftest import Cli, Stub  # noqa: F401  (Stub re-exported for
 def cli(isolated_home) -> Cli:
     return Cli()
 
-
-@pytest.fixture
-def gateway():
-    with FakeGateway() as gw:
-        yield gw
 
 
 @pytest.fixture

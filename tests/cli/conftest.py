@@ -21,13 +21,6 @@ def run() -> Run:
     return Run()
 
 
-@pytest.fixture
-def gateway():
-    from bytespike_cli.fakegateway import FakeGateway
-
-    with FakeGateway() as gw:
-        yield gw
-
 
 @pytest.fixture
 def use_key(monkeypatch, gateway):

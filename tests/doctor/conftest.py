@@ -14,7 +14,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bytespike_cli.fakegateway import TEST_KEYS, FakeGateway
+from bytespike_cli.fakegateway import TEST_KEYS
 
 
 def build_app() -> typer.Typer:
@@ -65,19 +65,6 @@ def cli(isolated_home) -> Cli:
     return Cli()
 
 
-@pytest.fixture
-def gateway():
-    with FakeGateway() as gw:
-        yield gw
-
-
-@pytest.fixture
-def bin_dir(tmp_path, monkeypatch) -> Path:
-    """PATH holds only this folder and the system's: no real AI tool is found by accident."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}/usr/bin{os.pathsep}/bin")
-    return folder
 
 
 @pytest.fixture

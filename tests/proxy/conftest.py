@@ -19,18 +19,13 @@ from typing import Callable
 
 import pytest
 
-from bytespike_cli.fakegateway import DEMO_KEY, FakeGateway
+from bytespike_cli.fakegateway import DEMO_KEY
 from bytespike_cli.proxy.app import ProxyConfig
 from bytespike_cli.proxy.log import make_log
 from bytespike_cli.proxy.server import ThreadedProxy
 
 CANARY = "sk-byts-canary-3c1e9f7a0b5d4e2f"
 
-
-@pytest.fixture
-def gateway():
-    with FakeGateway() as gw:
-        yield gw
 
 
 class CapturedProxy:

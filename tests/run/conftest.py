@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bytespike_cli.fakegateway import TEST_KEYS, FakeGateway
+from bytespike_cli.fakegateway import TEST_KEYS
 from tests.doctor.conftest import Cli
 
 # Records argv and the environment to $STANDIN_RECORD, optionally asks $ANTHROPIC_BASE_URL/v1/models
@@ -33,18 +33,6 @@ def cli(isolated_home) -> Cli:
     return Cli()
 
 
-@pytest.fixture
-def gateway():
-    with FakeGateway() as gw:
-        yield gw
-
-
-@pytest.fixture
-def bin_dir(tmp_path, monkeypatch) -> Path:
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}/usr/bin{os.pathsep}/bin")
-    return folder
 
 
 class StandIn:

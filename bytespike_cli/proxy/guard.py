@@ -16,8 +16,9 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import socket
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from bytespike_cli.proxy.refusals import Refusal
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 
@@ -52,13 +53,6 @@ def upstream_is_self(upstream_host: str, upstream_port: int, bind_host: str, bin
     if host == bind or (is_loopback_host(host) and (is_loopback_host(bind) or bind in ("0.0.0.0", "::"))):
         return True
     return bind in ("0.0.0.0", "::") and host in _local_addresses()
-
-
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    code: str
-    message: str
 
 
 class Guard:

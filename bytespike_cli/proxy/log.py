@@ -14,6 +14,15 @@ from bytespike_cli.redact import KEY_PREFIX, mask_key, redact
 
 FLUSH_DELAY_S = 0.01  # short enough to read as live, long enough to batch a busy proxy's lines
 
+# Client-controlled text (method, path, model, a refused Host) must never reach the operator's
+# terminal as escape sequences or forged extra lines: C0, DEL and C1 controls print as \xNN.
+_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+_ESCAPES[ord("\\")] = "\\\\"
+
+
+def printable(text: str) -> str:
+    return text.translate(_ESCAPES)
+
 
 @dataclass(slots=True)
 class Entry:
@@ -32,6 +41,7 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "event": "request",
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(self.started))
             + f".{int(self.started % 1 * 1000):03d}Z",
             "method": self.method, "path": self.path, "model": self.model, "status": self.status,
@@ -97,6 +107,10 @@ class RequestLog:
             else:
                 self._schedule(self.flush)
 
+    def note(self, text: str) -> None:
+        """A line that is not a request (suppressed refusals, limits hit)."""
+        self.emit(text)
+
     def flush(self) -> None:
         if not self._queue:
             return
@@ -140,6 +154,9 @@ class JsonLog(RequestLog):
 
     def event(self, doc: dict[str, Any]) -> None:
         self.emit(json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
+
+    def note(self, text: str) -> None:
+        self.event({"event": "note", "message": text})
 
 
 def make_log(kind: str, stream: TextIO, secrets: tuple[str | None, ...], *, color: bool = False) -> RequestLog | None:

@@ -13,8 +13,9 @@ import sys
 import threading
 from typing import Callable
 
-from bytespike_cli.proxy.app import ProxyConfig, Relay
+from bytespike_cli.proxy.config import ProxyConfig
 from bytespike_cli.proxy.log import RequestLog
+from bytespike_cli.proxy.relay import Relay
 
 SWEEP_EVERY_S = 5.0
 WARM_EVERY_S = 240.0
@@ -42,6 +43,7 @@ class ProxyServer:
         """Bind and start accepting; raises OSError when the address is taken."""
         loop = asyncio.get_running_loop()
         self.relay = Relay(self.config, self.log, loop)
+        self.relay.max_clients = min(self.config.max_clients, client_capacity())
         self._server = await loop.create_server(
             self.relay.protocol, self.config.host, self.config.port, backlog=4096, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
@@ -51,6 +53,7 @@ class ProxyServer:
         except (OSError, asyncio.TimeoutError):
             pass  # offline right now: each request retries the lookup and answers 502 with a hint
         self._tasks.append(loop.create_task(self._sweep()))
+        self._tasks.append(loop.create_task(self._sweep_clients()))
         if self.warm_models:
             self._tasks.append(loop.create_task(self._keep_warm()))
 
@@ -80,6 +83,11 @@ class ProxyServer:
             await asyncio.sleep(SWEEP_EVERY_S)
             self.relay.pool.sweep()  # type: ignore[union-attr]
 
+    async def _sweep_clients(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.sweep_every_s)
+            self.relay.sweep_clients()  # type: ignore[union-attr]
+
     async def _keep_warm(self) -> None:
         from bytespike_cli.proxy.warm import warm_all
 
@@ -95,6 +103,30 @@ class ProxyServer:
                 quiet_since = max(relay.last_request, started)
                 if loop.time() - quiet_since >= self.warm_every_s:
                     break
+
+
+def client_capacity() -> int:
+    """How many client connections fit the file-descriptor limit, after raising its soft limit.
+
+    Each client may hold one upstream connection too, and some descriptors stay for the rest of the
+    process. Without this, at the common soft limit of 1024 about a thousand idle sockets made the
+    proxy drop every new client with an empty reply.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 4096
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 20
+    return max(16, (soft - 64) // 2)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:

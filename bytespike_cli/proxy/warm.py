@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from bytespike_cli.proxy.app import WARM_HEADER
+from bytespike_cli.proxy.relay import WARM_HEADER
 
 PROMPT = "Reply with one word."
 

@@ -6,7 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bytespike_cli.proxy.http1 import ChunkedScanner, HeadError, split_head
+from bytespike_cli.proxy.http1 import ChunkedScanner, HeadError
+from bytespike_cli.proxy.refusals import Refused
+from bytespike_cli.proxy.request import parse_head
 
 payloads = st.lists(st.one_of(st.binary(min_size=1, max_size=300),
                               st.sampled_from([b"0\r\n\r\n", b"\r\n", b"data: x\n\n", b"5\r\nhello\r\n"])),
@@ -48,19 +50,19 @@ def test_invalid_chunk_sizes_are_refused(bad):
 
 
 @pytest.mark.parametrize("head", [
-    b"GET / HTTP/1.1\r\nHost : a",  # space before the colon
-    b"GET / HTTP/1.1\r\nHost: a\r\n folded",  # obs-fold
-    b"GET / HTTP/1.1\r\nno colon",
-    b"GET / HTTP/1.1\r\n: empty-name",
-    b"GET / HTTP/1.1\r\nBad\x00Name: x",
+    b"GET /v1/x HTTP/1.1\r\nHost : a",  # space before the colon
+    b"GET /v1/x HTTP/1.1\r\nHost: a\r\n folded",  # obs-fold
+    b"GET /v1/x HTTP/1.1\r\nHost: a\r\nno colon",
+    b"GET /v1/x HTTP/1.1\r\nHost: a\r\n: empty-name",
+    b"GET /v1/x HTTP/1.1\r\nHost: a\r\nBad\x00Name: x",
 ])
 def test_ambiguous_heads_are_refused(head):
-    with pytest.raises(HeadError):
-        split_head(head)
+    with pytest.raises(Refused) as caught:
+        parse_head(head)
+    assert caught.value.refusal.status == 400
 
 
-def test_split_head_keeps_original_lines_and_lowercases_names():
-    start, headers = split_head(b"POST /v1/x HTTP/1.1\r\nX-Mixed-Case:  value with  spaces \r\nEmpty:")
-    assert start == b"POST /v1/x HTTP/1.1"
-    assert headers == [(b"x-mixed-case", b"value with  spaces", b"X-Mixed-Case:  value with  spaces "),
-                       (b"empty", b"", b"Empty:")]
+def test_a_head_is_forwarded_in_canonical_form_with_its_names_and_values_kept():
+    req = parse_head(b"POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1:1\r\nX-Mixed-Case:  value with  spaces \r\nEmpty:")
+    assert (req.method, req.path, req.target, req.host) == (b"POST", b"/v1/x", b"/v1/x", b"127.0.0.1:1")
+    assert req.header_lines == [b"X-Mixed-Case: value with  spaces", b"Empty: "]

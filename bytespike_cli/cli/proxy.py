@@ -18,6 +18,9 @@ def _env_proxy_applies(host: str) -> bool:
     return any(os.environ.get(n) for n in names) and not urllib.request.proxy_bypass_environment(host)
 
 
+MIN_TOKEN_LENGTH = 16
+
+
 class LogFormat(str, Enum):
     pretty = "pretty"
     json = "json"
@@ -53,7 +56,7 @@ def proxy(
     from bytespike_cli.cli import _ui
     from bytespike_cli.config import normalize_base_url
     from bytespike_cli.errors import UsageError
-    from bytespike_cli.proxy.app import ProxyConfig, Upstream
+    from bytespike_cli.proxy.app import ProxyConfig, Upstream, display_url
     from bytespike_cli.proxy.guard import is_loopback_host, upstream_is_self
     from bytespike_cli.proxy.log import JsonLog, make_log
     from bytespike_cli.proxy.server import ProxyServer, serve
@@ -65,6 +68,11 @@ def proxy(
             f"--host {host} would let other machines spend your budget, so it needs a token",
             "add --token SECRET (or set BYTESPIKE_PROXY_TOKEN; clients send it as their API key), "
             "or keep the default --host 127.0.0.1",
+        )
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise UsageError(
+            f"--token must be at least {MIN_TOKEN_LENGTH} characters: a short one can be guessed",
+            "use a random one, e.g. --token \"$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')\"",
         )
     resolved = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     key = resolved.require_key()
@@ -86,10 +94,10 @@ def proxy(
 
     def ready(srv: ProxyServer) -> None:
         base = srv.url
-        where = "offline gateway" if resolved.offline and not upstream else target
+        where = "offline gateway" if resolved.offline and not upstream else display_url(target)
         if isinstance(request_log, JsonLog):
             request_log.event({"event": "ready", "openai_base_url": f"{base}/v1", "anthropic_base_url": base,
-                               "gemini_base_url": f"{base}/v1beta", "upstream": target, "key": mask_key(key),
+                               "gemini_base_url": f"{base}/v1beta", "upstream": display_url(target), "key": mask_key(key),
                                "profile": resolved.profile, "warm_models": list(models)})
             request_log.flush()
         _ui.stderr().print(

@@ -192,7 +192,7 @@ class ClientConn(asyncio.Protocol):
             transport.write(response_bytes(503, error_body(OPENAI, 503, _FULL, "too_many_connections")))  # type: ignore[attr-defined]
             transport.close()
             self.t0 = perf_counter()
-            self._log(503, "too_many_connections", _FULL)
+            self._log(503, "too_many_connections", _FULL, refusal=True)
             return
         relay.clients.add(self)
 
@@ -525,9 +525,9 @@ class ClientConn(asyncio.Protocol):
             self.t0 = perf_counter()
         if self.relay.log is not None and not self.wall0:
             self.wall0 = time.time()
-        self._fail(status, code, message)
+        self._fail(status, code, message, refusal=True)
 
-    def _fail(self, status: int, code: str, message: str) -> None:
+    def _fail(self, status: int, code: str, message: str, *, refusal: bool = False) -> None:
         up = self.up
         if up is not None:
             self.up = None
@@ -540,18 +540,18 @@ class ClientConn(asyncio.Protocol):
         payload = response_bytes(status, error_body(self.protocol_name, status, message, code))
         self.transport.write(payload)
         self.sent += len(payload)
-        self._log(status, code, message)
+        self._log(status, code, message, refusal=refusal)
         self.state = S_HEAD
         self.buf = bytearray()
         self.transport.close()  # the rest of the request (if any) was not read: start afresh
 
-    def _log(self, status: int, error: str | None, detail: str | None) -> None:
+    def _log(self, status: int, error: str | None, detail: str | None, *, refusal: bool = False) -> None:
         relay = self.relay
         log = relay.log
         if log is None or not self.t0:
             return
         now = perf_counter()
-        if error is not None and not self.head_sent:  # refused by the proxy itself: rate-limited
+        if refusal:  # refused before anything was forwarded: anyone can cause these, so they are rate-limited
             allowed, dropped = relay.refusal_log.allow(time.time())
             relay.log_suppressed(dropped)
             if not allowed:

@@ -68,6 +68,7 @@ class Relay:
         self.pool = UpstreamPool(self)
         self.clients: set[ClientConn] = set()
         self.max_clients = config.max_clients
+        self.accepted = 0
         self.throttle = TokenThrottle()
         self.refusal_log = RefusalLogLimiter()
         self.draining = False
@@ -91,8 +92,9 @@ class Relay:
     def make_room(self) -> bool:
         """At the connection cap: close the longest-quiet connection with no request in flight."""
         victim = None
-        for client in self.clients:
-            if client.state == S_HEAD and (victim is None or client.last_active < victim.last_active):
+        for client in self.clients:  # uvloop's clock ticks in ms: the connection's serial breaks ties
+            if client.state == S_HEAD and (victim is None or (client.last_active, client.serial) <
+                                           (victim.last_active, victim.serial)):
                 victim = client
         if victim is None:
             return False
@@ -140,7 +142,7 @@ class ClientConn(asyncio.Protocol):
         "relay", "transport", "buf", "state", "up", "pending", "pending_size", "body_mode", "body_left", "scanner",
         "checker", "check", "keep_alive", "paused", "closed", "protocol_name", "head_sent", "t0", "wall0", "method",
         "log_path", "model", "sent", "t_first", "status", "credits", "warm", "connecting", "last_active",
-        "head_started", "refused",
+        "head_started", "refused", "serial",
     )
 
     def __init__(self, relay: Relay) -> None:
@@ -163,6 +165,8 @@ class ClientConn(asyncio.Protocol):
         self.last_active = relay.loop.time()
         self.head_started = 0.0
         self.refused = False
+        relay.accepted += 1
+        self.serial = relay.accepted
         self._reset_exchange()
 
     def _reset_exchange(self) -> None:

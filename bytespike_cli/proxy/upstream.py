@@ -92,7 +92,7 @@ class _ResponseHead:
         self.headers: list[tuple[bytes, bytes]] = []
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        self.headers.append((name, value.rstrip(b" \t")))  # llhttp drops leading OWS, keeps trailing
 
 
 def parse_response_head(head: bytes) -> tuple[int, bool, list[tuple[bytes, bytes]]]:

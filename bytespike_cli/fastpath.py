@@ -32,10 +32,13 @@ def _config_dir() -> str:
     return platformdirs.user_config_dir("bytespike", appauthor=False)
 
 
-def _valid_profile(name: str) -> bool:
-    import re
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_KEY_CHARS = _ALNUM | frozenset("_-")
 
-    return bool(re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", name))
+
+def _valid_profile(name: str) -> bool:
+    """config.check_profile_name's rule, without importing re (print-key stays small)."""
+    return 0 < len(name) <= 64 and name[0] in _ALNUM and set(name) <= _ALNUM | frozenset("_.-")
 
 
 def _parse(argv: list[str]) -> tuple[str | None, bool] | None:
@@ -105,9 +108,8 @@ def lookup_key(profile: str | None, offline: bool) -> str | None:
         return None
     if stored_key and (explicit or not env_key):
         return stored_key
-    import re
-
-    if env_key and re.fullmatch(r"sk-byts-[A-Za-z0-9_-]{16,200}", env_key):
+    body = env_key[len("sk-byts-"):]
+    if env_key.startswith("sk-byts-") and 16 <= len(body) <= 200 and set(body) <= _KEY_CHARS:
         return env_key  # anything pasted with noise around it goes through the full cleaner
     return None
 

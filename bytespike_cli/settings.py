@@ -108,6 +108,45 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
     return Resolved(name, profile_source, url, url_source, key, key_source, False, tuple(known))
 
 
+_allow_plain_http = False
+
+
+def allow_plain_http(value: bool = True) -> None:
+    """``--insecure`` / ``BYTESPIKE_INSECURE=1``: allow sending the key over http:// to another host."""
+    global _allow_plain_http
+    _allow_plain_http = value
+
+
+def _is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(base_url: str, source: str = "") -> None:
+    """Refuse plain http:// to a host that is not this computer: the key would cross the network in clear text."""
+    from urllib.parse import urlsplit
+
+    from bytespike_cli.errors import UsageError
+
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback_host(parts.hostname or "") or _allow_plain_http \
+            or _env_flag("BYTESPIKE_INSECURE"):
+        return
+    where = f" (from {source})" if source and source not in ("--base-url", "login") else ""
+    raise UsageError(
+        f"refusing to send the key in clear text to {base_url}{where}: plain http:// to another host "
+        "can be read by anyone on the network path",
+        f"use https://{parts.netloc}{parts.path}, or add --insecure (e.g. `bytespike --insecure verify`, "
+        "or BYTESPIKE_INSECURE=1) if the network is trusted",
+    )
+
+
 _offline_lock = threading.Lock()
 _offline_gateway = None
 

@@ -15,7 +15,7 @@ _bytespike() {
 _bytespike_words() {
     local words=""
     case "$1" in
-        "") words="login logout status print-key verify models warm setup undo tools proxy doctor run usage balance profiles gateway --offline --quiet -q --version --help -h" ;;
+        "") words="login logout status print-key verify models warm setup undo tools proxy doctor run usage balance profiles gateway --offline --quiet -q --insecure --version --help -h" ;;
         "balance") words="--profile -p --offline --json --help -h" ;;
         "doctor") words="--chat --profile -p --offline --json --help -h" ;;
         "gateway") words="serve --help -h" ;;

@@ -19,6 +19,7 @@ complete -c bytespike -n '__fish_use_subcommand' -a profiles -d 'List profiles, 
 complete -c bytespike -n '__fish_use_subcommand' -a gateway -d 'The built-in offline gateway: a local stand-in for ByteSpike that SDKs and editors can use without a key.'
 complete -c bytespike -n '__fish_use_subcommand' -l offline -d 'Use the built-in offline gateway for this command (no key, no network).'
 complete -c bytespike -n '__fish_use_subcommand' -l quiet -s q -d 'Hide progress and hints; errors still show.'
+complete -c bytespike -n '__fish_use_subcommand' -l insecure -d 'Allow plain http:// to a gateway that is not on this computer (the key is sent unencrypted).'
 complete -c bytespike -n '__fish_use_subcommand' -l version -d 'Show the version.'
 complete -c bytespike -n '__fish_use_subcommand' -l help -s h -d 'Show help and exit.'
 complete -c bytespike -n '__fish_seen_subcommand_from balance' -l profile -s p -d 'Profile to use (default: $BYTESPIKE_PROFILE or the active one).'

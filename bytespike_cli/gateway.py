@@ -225,10 +225,23 @@ def _reset_text(reset_at: float | None) -> str:
     if not reset_at:
         return "when the window resets"
     wait = max(0, int(reset_at - time.time()))
-    local = time.strftime("%H:%M", time.localtime(reset_at))
-    minutes, seconds = divmod(wait, 60)
-    span = f"{minutes} min" if minutes else f"{seconds} s"
-    return f"at {local} (in {span})"
+    day = "" if time.localtime(reset_at)[:3] == time.localtime()[:3] else time.strftime("%a ", time.localtime(reset_at))
+    local = day + time.strftime("%H:%M", time.localtime(reset_at))
+    return f"at {local} (in {span_text(wait)})"
+
+
+def span_text(seconds: float) -> str:
+    """A wait in words: 40 s, 12 min, 4 h, 4 h 30 min, 2 d."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {rest} min" if rest and hours < 10 else "")
+    return f"{hours // 24} d"
 
 
 def error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: str | None = None) -> BytespikeError:
@@ -444,8 +457,19 @@ def with_sources(exc: BytespikeError, resolved: Resolved) -> BytespikeError:
     """
     if exc.status == 401 and resolved.key_source.startswith("env "):
         exc.message += " — this key comes from the BYTESPIKE_API_KEY environment variable"
-        exc.hint = (f"unset BYTESPIKE_API_KEY (then the saved key of profile '{resolved.profile}' is used), "
-                    f"or export a working key; create or rotate keys at {CONSOLE}/keys")
+        from bytespike_cli import credentials
+        from bytespike_cli.redact import mask_key
+
+        try:
+            saved = credentials.load_key(resolved.profile)
+        except BytespikeError:
+            saved = None
+        if saved and saved != resolved.key:
+            exc.hint = (f"unset BYTESPIKE_API_KEY to use the key saved for profile '{resolved.profile}' "
+                        f"({mask_key(saved)}), or export a working key (create or rotate a key at {CONSOLE}/keys)")
+        else:
+            exc.hint = (f"export a working key in BYTESPIKE_API_KEY (create or rotate a key at {CONSOLE}/keys), or "
+                        "unset BYTESPIKE_API_KEY and run `bytespike login` — a saved key is used only without it")
     elif resolved.base_url_source.startswith("env ") and (
             isinstance(exc, NetworkError) or exc.status == 404 or
             isinstance(exc, GatewayError) and "did not answer like" in exc.message):

@@ -85,44 +85,43 @@ def debug_enabled() -> bool:
     return os.environ.get("BYTESPIKE_DEBUG") == "1"
 
 
-class _Step:
-    """The handle a spinner gives back: ``update`` names the step now running."""
-
-    def __init__(self, spinner=None) -> None:
-        self._spinner = spinner
-
-    def update(self, text: str) -> None:
-        if self._spinner is not None:
-            from rich.text import Text
-
-            self._spinner.update(text=Text(redact(text), style="dim"))
-
-
 class spinner:
     """A transient spinner on stderr naming the current step: only on a terminal, never with -q.
 
-    Lines printed meanwhile (on either stream) appear above it; it leaves nothing behind. When
-    stdout is redirected, its lines go straight to the file, untouched.
+    ``with spinner("reaching …") as step: step.update("reading …")``; ``step.stop()`` ends it early
+    (before streaming an answer). Lines printed meanwhile (on either stream) appear above it and it
+    leaves nothing behind; when stdout is redirected, its lines go straight to the file.
     """
 
     def __init__(self, text: str) -> None:
         self.text = text
         self._live = None
+        self._spin = None
 
-    def __enter__(self) -> _Step:
+    def __enter__(self) -> "spinner":
         if _quiet or not is_tty(sys.stderr) or os.environ.get("TERM") == "dumb":
-            return _Step()
+            return self
         from rich.live import Live
         from rich.spinner import Spinner
         from rich.text import Text
 
-        spin = Spinner("dots", text=Text(redact(self.text), style="dim"), style="cyan")
-        self._live = Live(spin, console=stderr(), transient=True, refresh_per_second=12,
+        self._spin = Spinner("dots", text=Text(redact(self.text), style="dim"), style="cyan")
+        self._live = Live(self._spin, console=stderr(), transient=True, refresh_per_second=12,
                           redirect_stdout=is_tty(sys.stdout), redirect_stderr=True)
         self._live.start()
-        return _Step(spin)
+        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def update(self, text: str) -> None:
+        if self._spin is not None:
+            from rich.text import Text
+
+            self._spin.update(text=Text(redact(text), style="dim"))
+
+    def stop(self) -> None:
         if self._live is not None:
             self._live.stop()
             self._live = None
+            self._spin = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -159,13 +159,13 @@ _USAGE = ("usage: python -m bytespike_cli.cli.completions bash|zsh|fish   (print
 _SHELLS = {"bash": "bytespike.bash", "zsh": "_bytespike", "fish": "bytespike.fish"}
 
 
-def source_checkout_dir() -> Path | None:
+def source_checkout_dir(module_file: str | Path = __file__) -> Path | None:
     """The checkout's completions/ folder, or None when running from an installed package.
 
     An installed package sits in site-packages, where writing would scribble over other packages'
     files (and be lost on upgrade): only a source checkout (pyproject.toml beside the package) counts.
     """
-    root = Path(__file__).resolve().parents[2]
+    root = Path(module_file).resolve().parents[2]
     if (root / "pyproject.toml").is_file() and "site-packages" not in root.parts and "dist-packages" not in root.parts:
         return root / "completions"
     return None

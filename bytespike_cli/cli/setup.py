@@ -98,16 +98,16 @@ def _summary(tool: "Integration", changes: list) -> str:
     total_add = total_del = 0
     for change in changed:
         counts = _line_counts(change)
-        verb = "new, " if change.before is None else ""
+        verb = "new file, " if change.before is None else ""
         if counts is None:
             parts.append(f"{_home_relative(change.path)} ({verb}database rows)")
             continue
         added, removed = counts
         total_add, total_del = total_add + added, total_del + removed
         shown = f"+{added}" + (f" −{removed}" if removed else "")
-        parts.append(f"{_home_relative(change.path)} ({verb}{shown})")
+        parts.append(f"{_home_relative(change.path)} ({verb}{shown} lines)")
     count = f"{len(changed)} file{'s' * (len(changed) != 1)}"
-    total = f" ({'+' + str(total_add)}{f' −{total_del}' if total_del else ''} lines)" if len(parts) > 1 else " lines"
+    total = f" — +{total_add}{f' −{total_del}' if total_del else ''} lines in all" if len(parts) > 1 else ""
     return f"{tool.name}: will edit {count}: {', '.join(parts)}{total}"
 
 

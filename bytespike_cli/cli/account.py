@@ -45,7 +45,8 @@ def usage(
 
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     r.require_key()
-    report = fetch_usage(r, since=since, until=until, by=by.value)
+    with _ui.spinner(f"reading the usage report from {r.base_url} …"):
+        report = fetch_usage(r, since=since, until=until, by=by.value)
     if json_out:
         _ui.print_json(report.to_json())
         return

@@ -83,9 +83,8 @@ def login(
         from bytespike_cli.gateway import GatewayClient
         from bytespike_cli.errors import NetworkError
 
-        _ui.info(f"checking the key with {target.base_url} …")
         try:
-            with GatewayClient(target, key=secret) as client:
+            with _ui.spinner(f"checking the key with {target.base_url} …"), GatewayClient(target, key=secret) as client:
                 models, _ = client.list_models()
         except NetworkError as exc:
             raise NetworkError(exc.message, f"{exc.hint}; or save it unchecked with --no-verify") from None

@@ -43,6 +43,15 @@ class PtySession:
                 self.screen += chunk
         return marker in self.screen
 
+    def read_until_after(self, first: str, then: str, seconds: float = 30) -> bool:
+        """Wait for ``then`` to appear after ``first`` (a prompt shown again, for instance)."""
+        end = time.time() + seconds
+        while time.time() < end:
+            if then in self.text.split(first, 1)[-1] and first in self.text:
+                return True
+            self.read_until(b"\x00never\x00", 0.1)
+        return False
+
     def send(self, text: str) -> None:
         os.write(self.master, text.encode())
 

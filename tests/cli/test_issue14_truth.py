@@ -94,6 +94,26 @@ def test_login_offline_needs_no_key_and_says_what_is_next(run):
     assert run("print-key").stdout.strip() == DEMO_KEY
 
 
+def test_login_on_a_terminal_says_where_keys_come_from_and_asks_again_on_empty_input(tmp_path):
+    from pty_session import PtySession
+
+    key = "sk-byts-PromptPromptPrompt4321"
+    session = PtySession(["login", "--no-verify", "--profile", "tty"], {"BYTESPIKE_HOME": str(tmp_path)})
+    try:
+        assert session.read_until("Paste your ByteSpike key"), session.text
+        assert "Create or copy a key at https://console.bytespike.ai/keys" in session.text
+        session.send("\r")  # Enter with nothing pasted
+        assert session.read_until("nothing was pasted"), session.text
+        # asked again, with hidden input again (type only once the prompt is back, as a person would)
+        assert session.read_until_after("nothing was pasted", "Paste your ByteSpike key"), session.text
+        session.send(key + "\r")
+        assert session.read_until("next: `bytespike chat"), session.text
+        assert session.finish() == 0
+    finally:
+        session.close()
+    assert key not in session.text and (tmp_path / "keys" / "tty.key").read_text().strip() == key
+
+
 # -- 2. a key typed as an argument -------------------------------------------------------------------
 @pytest.mark.parametrize("args", [["login", "{key}"], ["verify", "{key}"], ["{key}"], ["status", "--profile={key}"]])
 def test_a_key_typed_as_an_argument_is_masked_with_rotate_advice(run, args):

@@ -330,7 +330,7 @@ def _error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: 
         return GatewayError(
             f"the gateway could not serve the request{said}",
             "retry in a moment (nothing was billed); if it persists, try another model" if model else
-            "retry in a moment; if it persists, the gateway is having trouble: check https://status.bytespike.ai",
+            "retry in a moment (nothing was billed); if it persists, the gateway itself is having trouble",
         )
     return GatewayError(f"the gateway refused the request{said}", "run with BYTESPIKE_DEBUG=1 for details")
 
@@ -413,10 +413,12 @@ def network_error(exc: httpx.HTTPError, url: str, *, timeout: httpx.Timeout | fl
                 "failed")
         if isinstance(exc, httpx.ProxyError) and not any(w in lowered for w in ("refused", "resolv")):
             what = f"could not open the way to {host} ({exc})"
-        return NetworkError(
+        error = NetworkError(
             f"the proxy {without_credentials(value)} (from {name}) {what}: {host} was never reached",
             f"start or fix the proxy, or bypass it for the gateway: export NO_PROXY={host} (or unset {name})",
         )
+        error.proxy_failed = True  # type: ignore[attr-defined]  (the base URL is not to blame)
+        return error
     if isinstance(exc, httpx.TimeoutException):
         phase = "connecting to" if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) else "waiting for"
         return NetworkError(
@@ -470,7 +472,7 @@ def with_sources(exc: BytespikeError, resolved: Resolved) -> BytespikeError:
         else:
             exc.hint = (f"export a working key in BYTESPIKE_API_KEY (create or rotate a key at {CONSOLE}/keys), or "
                         "unset BYTESPIKE_API_KEY and run `bytespike login` — a saved key is used only without it")
-    elif resolved.base_url_source.startswith("env ") and (
+    elif resolved.base_url_source.startswith("env ") and not getattr(exc, "proxy_failed", False) and (
             isinstance(exc, NetworkError) or exc.status == 404 or
             isinstance(exc, GatewayError) and "did not answer like" in exc.message):
         exc.message += f" — the base URL {resolved.base_url} comes from BYTESPIKE_BASE_URL"

@@ -40,6 +40,7 @@ class Outcome:
     quota: Quota | None = None
     models: list = field(default_factory=list)
     chat_model: str | None = None
+    slow_explained: bool = False
 
     @property
     def exit_code(self) -> int:
@@ -84,9 +85,12 @@ def slow_cause(resolved: Resolved) -> str:
     return "a slow network path or a busy gateway: editors will wait this long on every request; retry later"
 
 
-def _timed(name: str, detail: str, elapsed_ms: float, r: Resolved) -> Check:
+def _timed(name: str, detail: str, elapsed_ms: float, r: Resolved, outcome: Outcome) -> Check:
     if elapsed_ms > SLOW_MS:
-        return Check(name, "warn", f"{detail} — slow (over {SLOW_MS / 1000:g} s)", slow_cause(r))
+        # the likely cause once; later slow steps point back to it
+        hint = "the same cause as above" if outcome.slow_explained else slow_cause(r)
+        outcome.slow_explained = True
+        return Check(name, "warn", f"{detail} — slow (over {SLOW_MS / 1000:g} s)", hint)
     return Check(name, "ok", detail)
 
 
@@ -108,7 +112,7 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome, step: 
         proxy = next((f"{n}" for n in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY") if os.environ.get(n)), None)
         via = f" via {proxy}" if proxy and not r.base_url.startswith("http://127.") else ""
         yield _timed("reachability", f"{r.base_url} answered in {ping.elapsed_ms:.0f} ms ({ping.http_version}){via}",
-                     ping.elapsed_ms, r)
+                     ping.elapsed_ms, r, outcome)
 
         step("checking the key (GET /v1/models) …")
         try:
@@ -124,7 +128,8 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome, step: 
                         int(ExitCode.PERMISSION))
             return
         yield _timed("key accepted (GET /v1/models)", f"{len(models)} models in this key's group"
-                     + (f" (in {reply.elapsed_ms:.0f} ms)" if reply.elapsed_ms > SLOW_MS else ""), reply.elapsed_ms, r)
+                     + (f" (in {reply.elapsed_ms:.0f} ms)" if reply.elapsed_ms > SLOW_MS else ""), reply.elapsed_ms, r,
+                     outcome)
 
         step("reading the balance …")
         account = None
@@ -182,7 +187,8 @@ def _checks(r: Resolved, model: str | None, chat: bool, outcome: Outcome, step: 
             elif result.ttft_ms > SLOW_MS:
                 yield Check(name, "warn", f"{detail} — slow first token",
                             f"a cold model pays a start-up cost (`bytespike warm {chosen.id}` before a session); "
-                            f"if it is always slow: {slow_cause(r)}")
+                            "if it is always slow: " + ("the same cause as above" if outcome.slow_explained
+                                                         else slow_cause(r)))
             else:
                 yield Check(name, "ok", detail)
 

@@ -265,7 +265,7 @@ def test_a_dead_proxy_is_blamed_not_the_base_url(run, use_key, monkeypatch, prox
     assert connect["status"] == "fail" and connect["exit_code"] == ExitCode.NETWORK
     assert "(from HTTP_PROXY) refused the connection: 127.0.0.1 was never reached" in connect["detail"]
     assert "***@127.0.0.1" in connect["detail"] and "NO_PROXY=127.0.0.1" in connect["hint"]
-    assert "check the base URL" not in connect["hint"]
+    assert "check the base URL" not in connect["hint"] and "BYTESPIKE_BASE_URL" not in connect["detail"] + connect["hint"]
     assert "s3cretpass" not in result.output and "alice" not in result.output
 
 

@@ -66,12 +66,23 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _from_env(name: str, check):
+    """``check(os.environ[name])``; a bad value's error names the variable it came from."""
+    from bytespike_cli.errors import UsageError
+
+    try:
+        return check(os.environ[name])
+    except UsageError as exc:
+        raise UsageError(f"{exc.message} (from the environment variable {name})",
+                         f"fix it, or `unset {name}`; {exc.hint}" if exc.hint else f"fix it, or `unset {name}`") from None
+
+
 def resolve(profile: str | None = None, *, offline: bool = False, base_url: str | None = None) -> Resolved:
     doc = config.load()
     if profile:
         name, profile_source = config.check_profile_name(profile), "--profile"
     elif os.environ.get("BYTESPIKE_PROFILE"):
-        name, profile_source = config.check_profile_name(os.environ["BYTESPIKE_PROFILE"]), "env BYTESPIKE_PROFILE"
+        name, profile_source = _from_env("BYTESPIKE_PROFILE", config.check_profile_name), "env BYTESPIKE_PROFILE"
     elif config.active_profile(doc):
         name, profile_source = config.active_profile(doc), f"active profile in {paths.config_file()}"
     else:
@@ -91,7 +102,7 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
     elif explicit and stored.get("base_url"):
         url, url_source = config.normalize_base_url(str(stored["base_url"])), f"profile '{name}'"
     elif os.environ.get("BYTESPIKE_BASE_URL"):
-        url, url_source = config.normalize_base_url(os.environ["BYTESPIKE_BASE_URL"]), "env BYTESPIKE_BASE_URL"
+        url, url_source = _from_env("BYTESPIKE_BASE_URL", config.normalize_base_url), "env BYTESPIKE_BASE_URL"
     elif stored.get("base_url"):
         url, url_source = config.normalize_base_url(str(stored["base_url"])), f"profile '{name}'"
     else:

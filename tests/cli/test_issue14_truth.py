@@ -283,6 +283,18 @@ def test_a_timeout_says_how_long_it_waited_and_a_bad_timeout_is_refused(run, use
     assert "hint: export BYTESPIKE_TIMEOUT=30" in bad.stderr
 
 
+@pytest.mark.parametrize("name, value, says", [
+    ("BYTESPIKE_PROFILE", "../etc", "invalid profile name '../etc' (from the environment variable BYTESPIKE_PROFILE)"),
+    ("BYTESPIKE_BASE_URL", "llm.bytespike.ai", "not a gateway URL: 'llm.bytespike.ai' (from the environment variable "
+                                                "BYTESPIKE_BASE_URL)"),
+])
+def test_a_bad_value_from_the_environment_names_its_variable(run, monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+    result = run("status")
+    assert result.exit_code == ExitCode.USAGE
+    assert f"error: {says}" in result.stderr and f"hint: fix it, or `unset {name}`" in result.stderr
+
+
 def test_a_broken_settings_file_shows_the_line(run):
     config = paths.config_file()
     config.parent.mkdir(parents=True, exist_ok=True)

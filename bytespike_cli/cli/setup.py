@@ -126,14 +126,16 @@ def model_slots(plan: "Plan", catalogue_ids: set[str]) -> list[str]:
             for key, inner in value.items():
                 walk(path + (key,), inner)
             return
-        if not isinstance(value, str):
+        # lists are model definitions (Zed's available_models, Continue's named entries), not slots
+        leaf = str(path[-1]) if path else ""
+        if not isinstance(value, str) or "model" not in leaf.lower():
             return
         model = value.split("/", 1)[1] if value.split("/", 1)[0] in ("openai", "anthropic") and "/" in value else value
         if model not in catalogue_ids:
             return
         slot = ".".join(str(p) for p in path if p not in ("env",))
         line = f"{slot} → {model}"
-        tier = next((t for t in _TIERS if t in slot.lower()), None)
+        tier = next((t for t in _TIERS if t in leaf.lower()), None)
         if tier and tier not in model.lower():
             line += f" (no {tier.capitalize()} model was chosen: {tier.capitalize()} requests use {model})"
         if line not in found:

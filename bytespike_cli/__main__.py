@@ -1,4 +1,4 @@
-from bytespike_cli.cli.app import main
+from bytespike_cli.fastpath import main
 
 if __name__ == "__main__":
     main()

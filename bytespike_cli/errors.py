@@ -88,9 +88,30 @@ class ConfigFileError(BytespikeError):
 
     def __init__(self, path: Path | str, problem: str, hint: str | None = None, *, line: int | None = None):
         where = f"{path}:{line}" if line else f"{path}"
-        super().__init__(f"{where}: {problem}", hint)
+        super().__init__(f"{where}: {problem}{_quoted_line(path, line)}", hint)
         self.path = Path(path)
         self.line = line
+
+
+def _quoted_line(path: Path | str, line: int | None) -> str:
+    """`` — line N reads: …`` so that "fix the line shown" shows one (credentials in it masked)."""
+    if not line:
+        return ""
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            for number, text in enumerate(handle, 1):
+                if number == line:
+                    break
+            else:
+                return f" — the file ends before line {line}"
+    except OSError:
+        return ""
+    from bytespike_cli.redact import redact_settings
+
+    shown = redact_settings(text.rstrip("\r\n").strip())
+    if len(shown) > 80:
+        shown = shown[:79] + "…"
+    return f" — line {line} reads: {shown}" if shown else f" — line {line} is empty"
 
 
 class ToolBusy(BytespikeError):

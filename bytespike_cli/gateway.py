@@ -225,10 +225,23 @@ def _reset_text(reset_at: float | None) -> str:
     if not reset_at:
         return "when the window resets"
     wait = max(0, int(reset_at - time.time()))
-    local = time.strftime("%H:%M", time.localtime(reset_at))
-    minutes, seconds = divmod(wait, 60)
-    span = f"{minutes} min" if minutes else f"{seconds} s"
-    return f"at {local} (in {span})"
+    day = "" if time.localtime(reset_at)[:3] == time.localtime()[:3] else time.strftime("%a ", time.localtime(reset_at))
+    local = day + time.strftime("%H:%M", time.localtime(reset_at))
+    return f"at {local} (in {span_text(wait)})"
+
+
+def span_text(seconds: float) -> str:
+    """A wait in words: 40 s, 12 min, 4 h, 4 h 30 min, 2 d."""
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {rest} min" if rest and hours < 10 else "")
+    return f"{hours // 24} d"
 
 
 def error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: str | None = None) -> BytespikeError:
@@ -304,6 +317,11 @@ def _error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: 
             "run `bytespike models` for the ids your key can use (ids are dashed, e.g. gemini-3-1-pro)",
         )
     if status == 404:
+        if not (detail.code or detail.type):  # no gateway error envelope: another server answered
+            return GatewayError(
+                f"the server does not look like a ByteSpike gateway: it answered 404 without a gateway error{said}",
+                "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai (bytespike adds /v1)",
+            )
         return GatewayError(
             f"the gateway has no such endpoint{said}",
             "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai (bytespike adds /v1)",
@@ -311,53 +329,104 @@ def _error_for_status(status: int, detail: ErrorDetail, quota: Quota, *, model: 
     if status >= 500:
         return GatewayError(
             f"the gateway could not serve the request{said}",
-            "retry in a moment (nothing was billed); if it persists, try another model",
+            "retry in a moment (nothing was billed); if it persists, try another model" if model else
+            "retry in a moment (nothing was billed); if it persists, the gateway itself is having trouble",
         )
     return GatewayError(f"the gateway refused the request{said}", "run with BYTESPIKE_DEBUG=1 for details")
 
 
-def _proxy_env() -> str:
-    import os
+_PROXY_VARS = {
+    "https": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
+    "http": ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"),
+}
 
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
-        if os.environ.get(name):
-            return f"{name}={without_credentials(os.environ[name])}"
-    return ""
+
+def proxy_in_use(url: str) -> tuple[str, str] | None:
+    """(variable, proxy URL) a request to ``url`` goes through (NO_PROXY honoured, as httpx does); None: direct."""
+    import os
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    for name in _PROXY_VARS.get(parts.scheme, ()):
+        value = os.environ.get(name, "").strip()
+        if value:
+            no_proxy = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
+            if no_proxy and urllib.request.proxy_bypass_environment(parts.hostname or "", {"no": no_proxy}):
+                return None
+            return name, value
+    return None
+
+
+def _proxy_env(url: str) -> str:
+    found = proxy_in_use(url)
+    return f"{found[0]}={without_credentials(found[1])}" if found else ""
 
 
 def without_credentials(url: str) -> str:
-    """A proxy URL with any ``user:password@`` replaced by ``***@``: it is printed in errors."""
+    """A proxy URL with any ``user:password@`` replaced by ``***@``: it is printed in errors.
+
+    httpx also accepts a proxy without a scheme (``user:secret@host:8080``); urlsplit would read
+    ``user`` as the scheme there, so the credentials are found by the last ``@`` before the host.
+    """
     from urllib.parse import urlsplit, urlunsplit
 
+    text = url.strip()
+    if "://" not in text:
+        if "@" in text.split("/", 1)[0]:
+            return "***@" + redact(text.split("/", 1)[0].rsplit("@", 1)[1])
+        return redact(text)
     try:
-        parts = urlsplit(url)
+        parts = urlsplit(text)
     except ValueError:
         return "(unparsable proxy URL)"
     if "@" not in parts.netloc:
-        return redact(url)
+        return redact(text)
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc="***@" + host))
 
 
-def network_error(exc: httpx.HTTPError, url: str) -> NetworkError:
+def _waited(timeout_s: float | None) -> str:
+    import os
+
+    if timeout_s is None:
+        return ""
+    source = " (BYTESPIKE_TIMEOUT)" if os.environ.get("BYTESPIKE_TIMEOUT") else ""
+    return f" after {timeout_s:g} s{source}"
+
+
+def network_error(exc: httpx.HTTPError, url: str, *, timeout: httpx.Timeout | float | None = None) -> NetworkError:
     """One message and hint per way a connection fails: DNS, refused, TLS, proxy, timeout."""
+    timeout_s = _seconds(timeout, exc)
     host = httpx.URL(url).host
     text = f"{exc} {exc.__cause__ or ''} {exc.__context__ or ''}"
-    proxy = _proxy_env()
-    via = f" (through {proxy})" if proxy else ""
-    if isinstance(exc, httpx.ProxyError) or (proxy and "proxy" in text.lower()):
-        return NetworkError(
-            f"the proxy refused or broke the connection to {host}{via}",
-            f"check the proxy, or bypass it: export NO_PROXY={host}",
+    proxy = proxy_in_use(url)
+    via = f" (through {proxy[0]}={without_credentials(proxy[1])})" if proxy else ""
+    lowered = text.lower()
+    if proxy and (isinstance(exc, (httpx.ProxyError, httpx.ConnectError, httpx.ConnectTimeout))
+                  or "proxy" in lowered):
+        # Through a proxy every connection is made to the proxy: a refusal or a DNS failure is the proxy's.
+        name, value = proxy
+        what = ("refused the connection" if "refused" in lowered else
+                "timed out" if isinstance(exc, httpx.TimeoutException) else
+                "cannot be resolved" if "name" in lowered and "resolv" in lowered or "getaddrinfo" in lowered else
+                "failed")
+        if isinstance(exc, httpx.ProxyError) and not any(w in lowered for w in ("refused", "resolv")):
+            what = f"could not open the way to {host} ({exc})"
+        error = NetworkError(
+            f"the proxy {without_credentials(value)} (from {name}) {what}: {host} was never reached",
+            f"start or fix the proxy, or bypass it for the gateway: export NO_PROXY={host} (or unset {name})",
         )
+        error.proxy_failed = True  # type: ignore[attr-defined]  (the base URL is not to blame)
+        return error
     if isinstance(exc, httpx.TimeoutException):
         phase = "connecting to" if isinstance(exc, (httpx.ConnectTimeout, httpx.PoolTimeout)) else "waiting for"
         return NetworkError(
-            f"timed out {phase} {host}{via}",
-            "check your connection and retry; a buffering corporate proxy also causes this "
+            f"timed out{_waited(timeout_s)} {phase} {host}{via}",
+            ("raise BYTESPIKE_TIMEOUT (seconds) or unset it; " if _waited(timeout_s).endswith("(BYTESPIKE_TIMEOUT)")
+             else "") + "check your connection and retry; a buffering corporate proxy also causes this "
             f"(export NO_PROXY={host})",
         )
-    lowered = text.lower()
     if any(s in lowered for s in ("name or service not known", "nodename nor servname", "getaddrinfo failed",
                                   "temporary failure in name resolution", "no address associated", "name resolution")):
         return NetworkError(
@@ -374,7 +443,41 @@ def network_error(exc: httpx.HTTPError, url: str) -> NetworkError:
             f"connection to {host} refused{via}",
             "nothing listens at that address: check the base URL and port (`bytespike status`)",
         )
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return NetworkError(
+            f"{host} closed the connection before answering{via}",
+            "retry; if it keeps happening, check the base URL and any proxy in between",
+        )
     return NetworkError(f"cannot reach {host}: {type(exc).__name__}{via}", "check your network connection and retry")
+
+
+def with_sources(exc: BytespikeError, resolved: Resolved) -> BytespikeError:
+    """Name the environment variable behind the value that failed, so the hint fixes the right thing.
+
+    Without this, a bad ``BYTESPIKE_API_KEY`` says "run bytespike login" — which saves a key the
+    variable still outranks.
+    """
+    if exc.status == 401 and resolved.key_source.startswith("env "):
+        exc.message += " — this key comes from the BYTESPIKE_API_KEY environment variable"
+        from bytespike_cli import credentials
+        from bytespike_cli.redact import mask_key
+
+        try:
+            saved = credentials.load_key(resolved.profile)
+        except BytespikeError:
+            saved = None
+        if saved and saved != resolved.key:
+            exc.hint = (f"unset BYTESPIKE_API_KEY to use the key saved for profile '{resolved.profile}' "
+                        f"({mask_key(saved)}), or export a working key (create or rotate a key at {CONSOLE}/keys)")
+        else:
+            exc.hint = (f"export a working key in BYTESPIKE_API_KEY (create or rotate a key at {CONSOLE}/keys), or "
+                        "unset BYTESPIKE_API_KEY and run `bytespike login` — a saved key is used only without it")
+    elif resolved.base_url_source.startswith("env ") and not getattr(exc, "proxy_failed", False) and (
+            isinstance(exc, NetworkError) or exc.status == 404 or
+            isinstance(exc, GatewayError) and "did not answer like" in exc.message):
+        exc.message += f" — the base URL {resolved.base_url} comes from BYTESPIKE_BASE_URL"
+        exc.hint = f"{exc.hint}; or fix/unset BYTESPIKE_BASE_URL" if exc.hint else "fix or unset BYTESPIKE_BASE_URL"
+    return exc
 
 
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
@@ -384,22 +487,55 @@ def timeout_from_env(default: httpx.Timeout | float) -> httpx.Timeout | float:
     """``BYTESPIKE_TIMEOUT=SECONDS`` caps every wait (slow links, scripts that must not hang)."""
     import os
 
-    value = os.environ.get("BYTESPIKE_TIMEOUT")
+    seconds = timeout_seconds_from_env()
+    return httpx.Timeout(seconds) if seconds is not None else default
+
+
+def timeout_seconds_from_env() -> float | None:
+    import math
+    import os
+
+    from bytespike_cli.errors import UsageError
+
+    value = os.environ.get("BYTESPIKE_TIMEOUT", "").strip()
+    if not value:
+        return None
     try:
-        return httpx.Timeout(float(value)) if value else default
+        seconds = float(value)
     except ValueError:
-        return default
+        seconds = math.nan
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise UsageError(f"BYTESPIKE_TIMEOUT={value!r} is not a number of seconds",
+                         "export BYTESPIKE_TIMEOUT=30 (seconds), or unset BYTESPIKE_TIMEOUT for the defaults")
+    return seconds
+
+
+def _seconds(timeout: httpx.Timeout | float | None, exc: httpx.HTTPError) -> float | None:
+    """How long the failed phase was allowed to take."""
+    if timeout is None or isinstance(timeout, (int, float)):
+        return timeout
+    if isinstance(exc, httpx.ConnectTimeout):
+        return timeout.connect
+    if isinstance(exc, httpx.WriteTimeout):
+        return timeout.write
+    if isinstance(exc, httpx.PoolTimeout):
+        return timeout.pool
+    return timeout.read
 
 
 class GatewayClient:
     """A thin synchronous client. One per command; closed with ``with``."""
 
     def __init__(self, resolved: Resolved, *, timeout: httpx.Timeout | float = DEFAULT_TIMEOUT, key: str | None = None):
+        from bytespike_cli.settings import check_transport
+
+        check_transport(resolved.base_url, resolved.base_url_source)
         self.resolved = resolved
         self.key = key if key is not None else resolved.key
+        self.timeout = timeout_from_env(timeout)
         self._client = httpx.Client(
             base_url=resolved.base_url,
-            timeout=timeout_from_env(timeout),
+            timeout=self.timeout,
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
         )
@@ -413,6 +549,10 @@ class GatewayClient:
     def close(self) -> None:
         self._client.close()
 
+    def _network_error(self, exc: httpx.HTTPError) -> NetworkError:
+        error = network_error(exc, self.resolved.base_url, timeout=self.timeout)
+        return with_sources(error, self.resolved)  # type: ignore[return-value]
+
     def _auth(self) -> dict[str, str]:
         if not self.key:
             self.resolved.require_key()
@@ -424,19 +564,20 @@ class GatewayClient:
         try:
             response = self._client.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
-            raise network_error(exc, self.resolved.base_url) from None
+            raise self._network_error(exc) from None
         elapsed = (time.perf_counter() - started) * 1000
         quota = Quota.from_headers(response.headers)
         if response.status_code >= 400:
-            raise error_for_status(response.status_code, parse_error_body(response.content), quota, model=model)
+            error = error_for_status(response.status_code, parse_error_body(response.content), quota, model=model)
+            raise with_sources(error, self.resolved) from None
         try:
             data = response.json()
         except ValueError:
-            raise GatewayError(
+            raise with_sources(GatewayError(
                 f"{self.resolved.base_url}{path} did not answer like a ByteSpike gateway (no JSON)",
                 "check the base URL: it is the gateway root, e.g. https://llm.bytespike.ai",
                 status=response.status_code,
-            ) from None
+            ), self.resolved) from None
         return Reply(data, quota, response.status_code, elapsed, response.http_version)
 
     def ping(self) -> Reply:
@@ -445,7 +586,7 @@ class GatewayClient:
         try:
             response = self._client.get("/", headers={"Accept": "*/*"})
         except httpx.HTTPError as exc:
-            raise network_error(exc, self.resolved.base_url) from None
+            raise self._network_error(exc) from None
         return Reply(None, Quota.from_headers(response.headers), response.status_code,
                      (time.perf_counter() - started) * 1000, response.http_version)
 

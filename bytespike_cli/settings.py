@@ -66,12 +66,23 @@ def _env_flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _from_env(name: str, check):
+    """``check(os.environ[name])``; a bad value's error names the variable it came from."""
+    from bytespike_cli.errors import UsageError
+
+    try:
+        return check(os.environ[name])
+    except UsageError as exc:
+        raise UsageError(f"{exc.message} (from the environment variable {name})",
+                         f"fix it, or `unset {name}`; {exc.hint}" if exc.hint else f"fix it, or `unset {name}`") from None
+
+
 def resolve(profile: str | None = None, *, offline: bool = False, base_url: str | None = None) -> Resolved:
     doc = config.load()
     if profile:
         name, profile_source = config.check_profile_name(profile), "--profile"
     elif os.environ.get("BYTESPIKE_PROFILE"):
-        name, profile_source = config.check_profile_name(os.environ["BYTESPIKE_PROFILE"]), "env BYTESPIKE_PROFILE"
+        name, profile_source = _from_env("BYTESPIKE_PROFILE", config.check_profile_name), "env BYTESPIKE_PROFILE"
     elif config.active_profile(doc):
         name, profile_source = config.active_profile(doc), f"active profile in {paths.config_file()}"
     else:
@@ -91,7 +102,7 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
     elif explicit and stored.get("base_url"):
         url, url_source = config.normalize_base_url(str(stored["base_url"])), f"profile '{name}'"
     elif os.environ.get("BYTESPIKE_BASE_URL"):
-        url, url_source = config.normalize_base_url(os.environ["BYTESPIKE_BASE_URL"]), "env BYTESPIKE_BASE_URL"
+        url, url_source = _from_env("BYTESPIKE_BASE_URL", config.normalize_base_url), "env BYTESPIKE_BASE_URL"
     elif stored.get("base_url"):
         url, url_source = config.normalize_base_url(str(stored["base_url"])), f"profile '{name}'"
     else:
@@ -106,6 +117,45 @@ def resolve(profile: str | None = None, *, offline: bool = False, base_url: str 
     else:
         key, key_source = None, "none"
     return Resolved(name, profile_source, url, url_source, key, key_source, False, tuple(known))
+
+
+_allow_plain_http = False
+
+
+def allow_plain_http(value: bool = True) -> None:
+    """``--insecure`` / ``BYTESPIKE_INSECURE=1``: allow sending the key over http:// to another host."""
+    global _allow_plain_http
+    _allow_plain_http = value
+
+
+def _is_loopback_host(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() in ("localhost", "localhost.") or host.lower().endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(base_url: str, source: str = "") -> None:
+    """Refuse plain http:// to a host that is not this computer: the key would cross the network in clear text."""
+    from urllib.parse import urlsplit
+
+    from bytespike_cli.errors import UsageError
+
+    parts = urlsplit(base_url)
+    if parts.scheme != "http" or _is_loopback_host(parts.hostname or "") or _allow_plain_http \
+            or _env_flag("BYTESPIKE_INSECURE"):
+        return
+    where = f" (from {source})" if source and source not in ("--base-url", "login") else ""
+    raise UsageError(
+        f"refusing to send the key in clear text to {base_url}{where}: plain http:// to another host "
+        "can be read by anyone on the network path",
+        f"use https://{parts.netloc}{parts.path}, or add --insecure (e.g. `bytespike --insecure verify`, "
+        "or BYTESPIKE_INSECURE=1) if the network is trusted",
+    )
 
 
 _offline_lock = threading.Lock()

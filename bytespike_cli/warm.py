@@ -97,24 +97,9 @@ def native_protocol(model: Model) -> str:
 
 def build_request(resolved: Resolved, key: str, model: Model) -> tuple[str, dict, dict]:
     """(url, headers, body) of the smallest streamed request on the model's native protocol."""
-    protocol = native_protocol(model)
-    if protocol == "anthropic":
-        return (
-            f"{resolved.anthropic_base}/v1/messages",
-            {"x-api-key": key, "anthropic-version": "2023-06-01"},
-            {"model": model.id, "max_tokens": 1, "stream": True, "messages": [{"role": "user", "content": PROMPT}]},
-        )
-    if protocol == "gemini":
-        return (
-            f"{resolved.gemini_base}/models/{model.id}:streamGenerateContent?alt=sse",
-            {"x-goog-api-key": key},
-            {"contents": [{"role": "user", "parts": [{"text": PROMPT}]}], "generationConfig": {"maxOutputTokens": 1}},
-        )
-    return (
-        f"{resolved.openai_base}/chat/completions",
-        {"Authorization": f"Bearer {key}"},
-        {"model": model.id, "max_tokens": 1, "stream": True, "messages": [{"role": "user", "content": PROMPT}]},
-    )
+    from bytespike_cli import chat
+
+    return chat.build_request(resolved.base_url, key, native_protocol(model), model.id, PROMPT, max_tokens=1)
 
 
 def is_first_token(protocol: str, event: Event) -> bool:
@@ -157,6 +142,7 @@ async def one_request(client: httpx.AsyncClient, resolved: Resolved, key: str, m
     def ms() -> float:
         return (time.perf_counter() - started) * 1000
 
+    response = None
     try:
         async with client.stream("POST", url, headers=headers, json=body) as response:
             quota = Quota.from_headers(response.headers)
@@ -166,7 +152,9 @@ async def one_request(client: httpx.AsyncClient, resolved: Resolved, key: str, m
                 return Sample(model.id, protocol, index, response.status_code, ms(), None, ms(), err.message,
                               quota.key_remaining_usd, int(err.exit_code))
             parser = SSEParser()
-            async for chunk in response.aiter_raw():
+            # decoded bytes: the request says it accepts gzip, and a compressed event stream read raw
+            # yields no events at all
+            async for chunk in response.aiter_bytes():
                 if ttfb is None:
                     ttfb = ms()
                 for event in parser.feed(chunk):
@@ -183,6 +171,10 @@ async def one_request(client: httpx.AsyncClient, resolved: Resolved, key: str, m
             return Sample(model.id, protocol, index, response.status_code, ttfb, ttft, ms(), None,
                           quota.key_remaining_usd)
     except httpx.HTTPError as exc:
+        if response is not None and response.status_code < 400:  # the answer had begun, then broke
+            return Sample(model.id, protocol, index, response.status_code, ttfb, ttft, ms(),
+                          f"the gateway closed the stream after {response.num_bytes_downloaded} bytes: "
+                          "incomplete answer", None, int(ExitCode.GATEWAY))
         return Sample(model.id, protocol, index, None, ttfb, ttft, ms(), network_error(exc, url).message, None,
                       int(ExitCode.NETWORK))
 

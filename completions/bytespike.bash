@@ -15,16 +15,19 @@ _bytespike() {
 _bytespike_words() {
     local words=""
     case "$1" in
-        "") words="login logout status print-key verify models warm setup undo tools proxy doctor run usage balance profiles gateway --offline --quiet -q --version --help -h" ;;
+        "") words="login logout status print-key verify chat models warm setup undo tools proxy doctor run usage balance profiles gateway --offline --quiet -q --insecure --version --help -h" ;;
         "balance") words="--profile -p --offline --json --help -h" ;;
+        "chat") words="--model -m --system -s --max-tokens --profile -p --offline --json --help -h" ;;
         "doctor") words="--chat --profile -p --offline --json --help -h" ;;
         "gateway") words="serve --help -h" ;;
         "gateway serve") words="--host --port --cold-start-ms --fault --help -h" ;;
         "login") words="--profile -p --base-url --key-stdin --no-verify --offline --help -h" ;;
-        "logout") words="--profile -p --help -h" ;;
+        "logout") words="--profile -p --yes -y --help -h" ;;
         "models") words="--family -f --capability -c --profile -p --offline --json --help -h" ;;
         "print-key") words="--profile -p --offline --help -h" ;;
-        "profiles") words="use --json --help -h" ;;
+        "profiles") words="use set get --json --help -h" ;;
+        "profiles get") words="--help -h" ;;
+        "profiles set") words="--help -h" ;;
         "profiles use") words="--help -h" ;;
         "proxy") words="--port --host --profile -p --upstream --offline --log --warm --token --allow-origin --help -h" ;;
         "run") words="--env-only --via-proxy --profile -p --offline --help -h" ;;
@@ -40,9 +43,9 @@ _bytespike_words() {
 }
 _bytespike_children() {
     case "$1" in
-        "") echo "login logout status print-key verify models warm setup undo tools proxy doctor run usage balance profiles gateway" ;;
+        "") echo "login logout status print-key verify chat models warm setup undo tools proxy doctor run usage balance profiles gateway" ;;
         "gateway") echo "serve" ;;
-        "profiles") echo "use" ;;
+        "profiles") echo "use set get" ;;
     esac
 }
 complete -o default -F _bytespike bytespike

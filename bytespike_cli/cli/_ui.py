@@ -83,3 +83,45 @@ def error(message: str, hint: str | None = None) -> None:
 
 def debug_enabled() -> bool:
     return os.environ.get("BYTESPIKE_DEBUG") == "1"
+
+
+class spinner:
+    """A transient spinner on stderr naming the current step: only on a terminal, never with -q.
+
+    ``with spinner("reaching …") as step: step.update("reading …")``; ``step.stop()`` ends it early
+    (before streaming an answer). Lines printed meanwhile (on either stream) appear above it and it
+    leaves nothing behind; when stdout is redirected, its lines go straight to the file.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._live = None
+        self._spin = None
+
+    def __enter__(self) -> "spinner":
+        if _quiet or not is_tty(sys.stderr) or os.environ.get("TERM") == "dumb":
+            return self
+        from rich.live import Live
+        from rich.spinner import Spinner
+        from rich.text import Text
+
+        self._spin = Spinner("dots", text=Text(redact(self.text), style="dim"), style="cyan")
+        self._live = Live(self._spin, console=stderr(), transient=True, refresh_per_second=12,
+                          redirect_stdout=is_tty(sys.stdout), redirect_stderr=True)
+        self._live.start()
+        return self
+
+    def update(self, text: str) -> None:
+        if self._spin is not None:
+            from rich.text import Text
+
+            self._spin.update(text=Text(redact(text), style="dim"))
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+            self._spin = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

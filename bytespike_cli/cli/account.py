@@ -45,7 +45,8 @@ def usage(
 
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     r.require_key()
-    report = fetch_usage(r, since=since, until=until, by=by.value)
+    with _ui.spinner(f"reading the usage report from {r.base_url} …"):
+        report = fetch_usage(r, since=since, until=until, by=by.value)
     if json_out:
         _ui.print_json(report.to_json())
         return
@@ -89,9 +90,14 @@ def balance(
 
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     r.require_key()
-    b = fetch_balance(r)
+    with _ui.spinner(f"reading the balance from {r.base_url} …"):
+        b = fetch_balance(r)
+    blocked = _blocked(b)
     if json_out:
-        _ui.print_json(b.to_json())
+        _ui.print_json({**b.to_json(), "blocked": {"message": blocked.message, "hint": blocked.hint,
+                                                   "exit_code": int(blocked.exit_code)} if blocked else None})
+        if blocked:
+            raise typer.Exit(int(blocked.exit_code))
         return
     if b.source == "account":
         who = ", ".join(x for x in (b.username, b.tier, f"org {b.org}" if b.org else None) if x)
@@ -110,9 +116,25 @@ def balance(
     if quota.get("org_remaining_usd") is not None:
         _ui.result(f"organisation wallet: {_money(quota['org_remaining_usd'])}")
     if quota.get("ratelimit_remaining_usd") is not None:
-        import time
+        from bytespike_cli.gateway import _reset_text
 
         reset = quota.get("ratelimit_reset")
-        when = f", resets {time.strftime('%Y-%m-%d %H:%M', time.localtime(reset))}" if reset else ""
+        when = ", resets " + _reset_text(reset).removeprefix("at ") if reset else ""
         _ui.result(f"spend window: {_money(quota['ratelimit_remaining_usd'])} of "
                    f"{_money(quota.get('ratelimit_limit_usd'))} left{when}")
+    if blocked:
+        # balance, quota and window are each shown above; this says which one stops billed requests now
+        _ui.error(f"{blocked.message}: every billed request fails until this changes", blocked.hint)
+        raise typer.Exit(int(blocked.exit_code))
+
+
+def _blocked(b):
+    """The limit that stops billed requests (wallet, key quota, spend window), as an error; None if none."""
+    from bytespike_cli.gateway import Quota
+    from bytespike_cli.verify import blocking_limit
+
+    q = b.quota or {}
+    quota = Quota(limit_usd=q.get("ratelimit_limit_usd"), remaining_usd=q.get("ratelimit_remaining_usd"),
+                  reset_at=q.get("ratelimit_reset"), key_remaining_usd=q.get("key_remaining_usd"),
+                  org_remaining_usd=q.get("org_remaining_usd"))
+    return blocking_limit(b.available_usd, quota)

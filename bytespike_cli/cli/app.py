@@ -22,6 +22,23 @@ class ErrorBoundaryGroup(TyperGroup):
     It lives on the group (not in ``main``) so that CliRunner tests see exactly what a user sees.
     """
 
+    def parse_args(self, ctx, args):
+        # Before Click can echo it back in "Got unexpected extra argument(s) (…)": a key typed as an
+        # argument is already in the shell history, so say that, masked, and how to recover.
+        from bytespike_cli.redact import _KEY_RE, mask_key
+
+        pasted = next((m.group(0) for arg in args for m in [_KEY_RE.search(arg)] if m), None)
+        if pasted:
+            _ui.error(
+                f"a key was typed as a command-line argument ({mask_key(pasted)}): it is now in your shell "
+                "history and visible to other programs on this computer",
+                "rotate that key at https://console.bytespike.ai/keys, then run `bytespike login` and paste the "
+                "new one at the prompt (or pipe it: `bytespike login --key-stdin`); clear it from your history "
+                "(e.g. `history -d` in bash)",
+            )
+            raise typer.Exit(int(ExitCode.USAGE))
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -88,10 +105,17 @@ def root(
         envvar="BYTESPIKE_OFFLINE",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Hide progress and hints; errors still show."),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Allow plain http:// to a gateway that is not on this computer (the key is sent unencrypted).",
+        envvar="BYTESPIKE_INSECURE",
+    ),
     version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
+    from bytespike_cli.settings import allow_plain_http
+
     ctx.obj = {"offline": offline}
     _ui.set_quiet(quiet)
+    allow_plain_http(insecure)
 
 
 def _mount() -> None:

@@ -16,14 +16,23 @@ def _offline(ctx: typer.Context, flag: bool) -> bool:
     return flag or bool((ctx.obj or {}).get("offline"))
 
 
+KEYS_PAGE = "https://console.bytespike.ai/keys"
+
+
 def _read_key(from_stdin: bool) -> str:
     if not from_stdin and _ui.stdin_is_tty():
         import questionary
 
-        answer = questionary.password("Paste your ByteSpike key (sk-byts-…):").ask()
-        if answer is None:  # Ctrl-C / Ctrl-D in the prompt
-            raise KeyboardInterrupt
-        return answer
+        _ui.stderr().print(f"Create or copy a key at {KEYS_PAGE} (it starts with sk-byts-).", markup=False)
+        for _attempt in range(3):
+            answer = questionary.password("Paste your ByteSpike key (sk-byts-…):").ask()
+            if answer is None:  # Ctrl-C / Ctrl-D in the prompt
+                raise KeyboardInterrupt
+            if answer.strip():
+                return answer
+            _ui.stderr().print("nothing was pasted; paste the key and press Enter (Ctrl-C to stop)",
+                               style="yellow", markup=False)
+        raise AuthError("no key was given", f"copy the key from {KEYS_PAGE}, then run `bytespike login` again")
     if _ui.stdin_is_tty():
         raise UsageError("--key-stdin reads the key from standard input, but it is a terminal",
                          "pipe it in: printf %s \"$KEY\" | bytespike login --key-stdin")
@@ -51,35 +60,71 @@ def login(
         )
     offline = _offline(ctx, offline)
     name = config.check_profile_name(profile) if profile else resolve().profile
+    if offline:  # the offline gateway has its own public demo key: nothing to paste
+        doc = config.load()
+        config.set_profile(doc, name, offline=True)
+        config.set_active(doc, name)
+        config.save(doc)
+        _ui.result(f"✓ Profile '{name}' now uses the built-in offline gateway (no key needed, nothing billed)")
+        _ui.info(f"'{name}' is now the active profile; next: `bytespike verify`, `bytespike chat \"hello\"`, "
+                 "or `bytespike login` again for a real key")
+        return
+    if base_url:
+        from bytespike_cli.settings import check_transport
+
+        check_transport(config.normalize_base_url(base_url), "--base-url")
     raw = _read_key(key_stdin)
     secret = credentials.check_key_format(credentials.clean_key(raw))
 
-    if offline:
-        target = resolve(name, offline=True)
-    else:
-        current = resolve(name, base_url=base_url)
-        target = Resolved(name, "--profile", current.base_url, current.base_url_source, secret, "login")
+    current = resolve(name, base_url=base_url)
+    target = Resolved(name, "--profile", current.base_url, current.base_url_source, secret, "login")
     detail = ""
     if not no_verify:
         from bytespike_cli.gateway import GatewayClient
         from bytespike_cli.errors import NetworkError
 
-        _ui.info(f"checking the key with {target.base_url} …")
         try:
-            with GatewayClient(target, key=secret) as client:
+            with _ui.spinner(f"checking the key with {target.base_url} …"), GatewayClient(target, key=secret) as client:
                 models, _ = client.list_models()
         except NetworkError as exc:
             raise NetworkError(exc.message, f"{exc.hint}; or save it unchecked with --no-verify") from None
         detail = f"; {len(models)} models available"
 
     doc = config.load()
-    values: dict = {"offline": True} if offline else {"base_url": target.base_url, "offline": None}
-    config.set_profile(doc, name, **values)
+    config.set_profile(doc, name, base_url=target.base_url, offline=None)
     config.set_active(doc, name)
     config.save(doc)
     path = credentials.store_key(name, secret)
     _ui.result(f"✓ Logged in to {target.base_url} as profile '{name}' with {_mask(secret)}{detail}")
     _ui.info(f"key saved to {path} (mode 0600); '{name}' is now the active profile")
+    _warn_env_overrides(name, secret, base_url_given=bool(base_url))
+    _ui.info("next: `bytespike chat \"hello\"` for a first answer, `bytespike setup` to wire your editors"
+             + (" (with --no-verify nothing was checked: `bytespike verify`)" if no_verify else ""))
+
+
+def _warn_env_overrides(name: str, secret: str, *, base_url_given: bool) -> None:
+    """Say it when this shell's variables outrank what was just saved (the lookup order in settings.py)."""
+    import os
+
+    env_key = credentials_clean(os.environ.get("BYTESPIKE_API_KEY", ""))
+    if env_key and env_key != secret:
+        _ui.warn(f"BYTESPIKE_API_KEY is set in this shell ({_mask(env_key)}): it outranks the key just saved for "
+                 "every command run without --profile — clear it with `unset BYTESPIKE_API_KEY` (and remove the "
+                 "export from your shell profile), or run commands with --profile " + name)
+    env_url = os.environ.get("BYTESPIKE_BASE_URL", "").strip()
+    if env_url and base_url_given:
+        _ui.warn(f"BYTESPIKE_BASE_URL={env_url} is set in this shell: it outranks the base URL just saved for "
+                 "commands run without --profile — `unset BYTESPIKE_BASE_URL` to use the saved one")
+    env_profile = os.environ.get("BYTESPIKE_PROFILE", "").strip()
+    if env_profile and env_profile != name:
+        _ui.warn(f"BYTESPIKE_PROFILE={env_profile} is set in this shell: commands use that profile, not '{name}' "
+                 "— `unset BYTESPIKE_PROFILE` to use the active one")
+
+
+def credentials_clean(raw: str) -> str:
+    from bytespike_cli import credentials
+
+    return credentials.clean_key(raw) if raw.strip() else ""
 
 
 def _mask(key: str | None) -> str:
@@ -88,19 +133,68 @@ def _mask(key: str | None) -> str:
     return mask_key(key)
 
 
-def logout(profile: ProfileOpt = None) -> None:
-    """Forget a profile's key and settings."""
+def logout(
+    profile: ProfileOpt = None,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask, even when tools use this profile."),
+) -> None:
+    """Forget a profile's key and settings (says which tools use it, and asks first on a terminal)."""
     from bytespike_cli import config, credentials
     from bytespike_cli.settings import resolve
 
     name = config.check_profile_name(profile) if profile else resolve().profile
     doc = config.load()
-    had_key = credentials.delete_key(name)
-    had_profile = config.remove_profile(doc, name)
-    if not (had_key or had_profile):
+    if name not in config.profiles(doc) and credentials.load_key(name) is None:
         raise UsageError(f"there is no profile '{name}'", "list profiles with `bytespike profiles`")
+    wired = _tools_using(name)  # [(tool id, title)]
+    ids = " ".join(tool for tool, _title in wired)
+    if wired:
+        listing = ", ".join(title for _tool, title in wired)
+        _ui.warn(f"{listing} {'uses' if len(wired) == 1 else 'use'} profile '{name}' (wired by `bytespike setup`): "
+                 "after logout they get no key and their requests fail")
+        if _ui.stdin_is_tty() and not yes:
+            import questionary
+
+            answer = questionary.confirm(f"Log out of '{name}' anyway?", default=False).ask()
+            if not answer:
+                _ui.result("Nothing changed.")
+                _ui.info(f"to unwire them first: bytespike setup {ids} --remove")
+                raise typer.Exit(1)
+    was_active = config.active_profile(doc) == name
+    had_key = credentials.delete_key(name)
+    config.remove_profile(doc, name)
     config.save(doc)
     _ui.result(f"✓ Logged out of profile '{name}'" + ("" if had_key else " (it had no key)"))
+    if was_active:
+        now = config.active_profile(doc)
+        _ui.info(f"'{name}' was the active profile; " + (f"'{now}' is active now (`bytespike profiles use NAME` to change)"
+                                                       if now else "no profile is left: run `bytespike login`"))
+    if wired:
+        _ui.info(f"to unwire the tools: bytespike setup {ids} --remove")
+
+
+def _tools_using(profile: str) -> list[tuple[str, str]]:
+    """Titles of tools whose bytespike setup (still in place) names ``profile``, from setup's journal."""
+    from bytespike_cli import integrations
+    from bytespike_cli.errors import BytespikeError
+    from bytespike_cli.integrations.engine import Engine
+
+    engine = Engine()
+    try:
+        owned = engine.load_journal()["owned"]
+    except BytespikeError:
+        return []
+    found = []
+    for tool, info in owned.items():
+        if (info or {}).get("profile") != profile:
+            continue
+        try:
+            if not engine.still_configured(tool):
+                continue
+            title = integrations.get(tool).title
+        except BytespikeError:
+            title = tool
+        found.append((tool, title))
+    return found
 
 
 def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt = False, json_out: JsonOpt = False) -> None:
@@ -109,29 +203,42 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
     from bytespike_cli.gateway import GatewayClient, account_not_offered
     from bytespike_cli.settings import resolve
 
+    from bytespike_cli.gateway import Quota
+    from bytespike_cli.verify import blocking_limit, quota_in_words
+
     r = resolve(profile, offline=_offline(ctx, offline))
     account = None
     problem: BytespikeError | None = None
+    blocked: BytespikeError | None = None
     not_offered = False
+    quota = Quota()
     if r.key:
         try:
             credentials.check_key_format(r.key)
-            with GatewayClient(r, timeout=8.0) as client:
+            with _ui.spinner(f"reading the account from {r.base_url} …"), GatewayClient(r, timeout=8.0) as client:
                 try:
-                    account, _ = client.account()
+                    account, reply = client.account()
+                    quota = reply.quota
                 except BytespikeError as exc:
                     if not account_not_offered(exc):
                         raise
-                    client.list_models()  # the key itself must still work
+                    _models, reply = client.list_models()  # the key itself must still work
+                    quota = reply.quota
                     not_offered = True
+            # free endpoints answer 200 even when nothing billed would go through: say what blocks
+            blocked = blocking_limit(account.available_usd if account else None, quota)
         except BytespikeError as exc:
             problem = exc
+    shadowed = _shadowed_key(r)
     data = {
         "profile": r.profile, "profile_source": r.profile_source,
         "base_url": r.base_url, "base_url_source": r.base_url_source,
         "key": _mask(r.key) if r.key else None, "key_source": r.key_source, "offline": r.offline,
         "account": account.to_json() if account else None,
         "problem": {"message": problem.message, "hint": problem.hint} if problem else None,
+        "blocked": {"message": blocked.message, "hint": blocked.hint, "exit_code": int(blocked.exit_code)}
+        if blocked else None,
+        "limits": quota_in_words(quota),
     }
     if json_out:
         _ui.print_json(data)
@@ -139,6 +246,9 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
         _ui.result(f"Profile   {r.profile}  ({r.profile_source})")
         _ui.result(f"Base URL  {r.base_url}  ({r.base_url_source})")
         _ui.result(f"Key       {_mask(r.key) if r.key else 'none'}  ({r.key_source})")
+        if shadowed:
+            _ui.result(f"          outranks the key saved for '{r.profile}' ({_mask(shadowed)}): "
+                       "`unset BYTESPIKE_API_KEY` to use that one")
         if account:
             who = account.username or "?"
             balance = f"${account.available_usd:.2f}" if account.available_usd is not None else "unknown"
@@ -148,14 +258,34 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
             _ui.result(f"Account   unavailable: {problem.message}")
         elif not_offered:
             _ui.result("Account   the gateway does not offer the account endpoint to this key (balance unknown)")
+        if data["limits"]:
+            _ui.result(f"Limits    {data['limits']}")
+
         if not r.offline and r.key and credentials.key_file_too_open(r.profile):
             _ui.warn(f"the key file is readable by other users: chmod 600 {r.key_source.removeprefix('key file ')}")
     if not r.key:
         raise AuthError(f"not logged in (profile '{r.profile}')", "run `bytespike login`, or set BYTESPIKE_API_KEY")
-    if problem:
+    if problem or blocked:
+        reason = problem or blocked
         if not json_out:
-            _ui.error(problem.message, problem.hint)
-        raise typer.Exit(int(problem.exit_code))
+            if blocked:  # the free endpoints answered, so the account looks fine above: say what blocks it
+                _ui.error(f"{blocked.message}: every billed request fails until this changes", blocked.hint)
+            else:
+                _ui.error(reason.message, reason.hint)
+        raise typer.Exit(int(reason.exit_code))
+
+
+def _shadowed_key(r) -> str | None:
+    """The saved key of ``r.profile`` when BYTESPIKE_API_KEY outranks it (and differs)."""
+    from bytespike_cli import credentials
+
+    if not r.key_source.startswith("env "):
+        return None
+    try:
+        saved = credentials.load_key(r.profile)
+    except BytespikeError:
+        return None
+    return saved if saved and saved != r.key else None
 
 
 def print_key(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt = False) -> None:
@@ -212,3 +342,83 @@ def profiles_use(name: str = typer.Argument(..., help="Profile to make active.")
     config.set_active(doc, name)
     config.save(doc)
     _ui.result(f"✓ Active profile is now '{name}'")
+
+
+_SETTINGS = {"base_url": "the gateway root URL, e.g. https://llm.bytespike.ai",
+             "offline": "true: use the built-in offline gateway (no key, nothing billed); false: the real one"}
+
+
+def _known_profile(doc, name: str) -> str:
+    from bytespike_cli import config, credentials
+
+    config.check_profile_name(name)
+    known = config.profiles(doc)
+    if name not in known and credentials.load_key(name) is None:
+        listing = ", ".join(known) or "none yet"
+        raise UsageError(f"there is no profile '{name}' (profiles: {listing})",
+                         f"create it with `bytespike login --profile {name}`")
+    return name
+
+
+def _setting_name(setting: str) -> str:
+    name = setting.strip().lower().replace("-", "_")
+    if name not in _SETTINGS:
+        raise UsageError(f"unknown profile setting {setting!r}",
+                         "settings: " + "; ".join(f"{k} ({v})" for k, v in _SETTINGS.items()))
+    return name
+
+
+@profiles_app.command("set")
+def profiles_set(
+    name: str = typer.Argument(..., metavar="PROFILE", help="Profile to change."),
+    setting: str = typer.Argument(..., metavar="SETTING", help="base_url or offline."),
+    value: str = typer.Argument(..., metavar="VALUE", help="The new value."),
+) -> None:
+    """Change one setting of a profile (its key stays), e.g. `profiles set work base_url https://…`."""
+    from bytespike_cli import config
+    from bytespike_cli.settings import check_transport
+
+    doc = config.load()
+    _known_profile(doc, name)
+    key = _setting_name(setting)
+    if key == "base_url":
+        stored: object = config.normalize_base_url(value)
+        check_transport(str(stored), f"profile '{name}'")
+        shown = str(stored)
+    else:
+        lowered = value.strip().lower()
+        if lowered not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+            raise UsageError(f"offline must be true or false, not {value!r}", f"e.g. bytespike profiles set {name} offline true")
+        stored = lowered in ("true", "1", "yes", "on") or None  # false: drop the line
+        shown = "true" if stored else "false"
+    before = config.profiles(doc).get(name, {}).get(key)
+    config.set_profile(doc, name, **{key: stored})
+    config.save(doc)
+    was = f" (was {before})" if before not in (None, stored) else ""
+    _ui.result(f"✓ {name}.{key} = {shown}{was}")
+    if key == "base_url":
+        import os
+
+        if os.environ.get("BYTESPIKE_BASE_URL"):
+            _ui.warn("BYTESPIKE_BASE_URL is set in this shell and outranks this for commands without --profile")
+        _ui.info(f"check it: bytespike verify --profile {name}")
+
+
+@profiles_app.command("get")
+def profiles_get(
+    name: str = typer.Argument(..., metavar="PROFILE", help="Profile to read."),
+    setting: str = typer.Argument(..., metavar="SETTING", help="base_url or offline."),
+) -> None:
+    """Print one setting of a profile (base_url prints the default when none is saved)."""
+    from bytespike_cli import config
+
+    doc = config.load()
+    _known_profile(doc, name)
+    key = _setting_name(setting)
+    value = config.profiles(doc).get(name, {}).get(key)
+    if key == "base_url":
+        _ui.result(str(value or config.DEFAULT_BASE_URL))
+        if not value:
+            _ui.info("(the default: this profile saves no base_url)")
+    else:
+        _ui.result("true" if value else "false")

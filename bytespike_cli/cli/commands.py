@@ -6,7 +6,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from bytespike_cli.cli import account, auth, doctor, gateway, models, proxy, run, setup, verify, warm
+    from bytespike_cli.cli import account, auth, chat, doctor, gateway, models, proxy, run, setup, verify, warm
 
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
@@ -14,6 +14,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(auth.profiles_app, name="profiles")
     app.command("print-key")(auth.print_key)
     app.command("verify")(verify.verify)
+    app.command("chat")(chat.chat)
     app.command("models")(models.models)
     app.command("warm")(warm.warm)
     app.command("setup")(setup.setup)

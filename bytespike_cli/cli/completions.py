@@ -154,13 +154,39 @@ def render_all() -> dict[str, str]:
     return {name: render(nodes) for name, render in FILES.items()}
 
 
+_USAGE = ("usage: python -m bytespike_cli.cli.completions bash|zsh|fish   (print one script)\n"
+          "       python -m bytespike_cli.cli.completions --write [DIR]     (write all three into DIR)")
+_SHELLS = {"bash": "bytespike.bash", "zsh": "_bytespike", "fish": "bytespike.fish"}
+
+
+def source_checkout_dir(module_file: str | Path = __file__) -> Path | None:
+    """The checkout's completions/ folder, or None when running from an installed package.
+
+    An installed package sits in site-packages, where writing would scribble over other packages'
+    files (and be lost on upgrade): only a source checkout (pyproject.toml beside the package) counts.
+    """
+    root = Path(module_file).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and "site-packages" not in root.parts and "dist-packages" not in root.parts:
+        return root / "completions"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    out = Path(__file__).resolve().parents[2] / "completions"
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] != "--write":
-        print("usage: python -m bytespike_cli.cli.completions [--write]", file=sys.stderr)
+    if len(argv) == 1 and argv[0] in _SHELLS:
+        sys.stdout.write(render_all()[_SHELLS[argv[0]]])
+        return 0
+    if not argv or argv[0] != "--write" or len(argv) > 2:
+        print(_USAGE, file=sys.stderr)
         return 2
-    out.mkdir(exist_ok=True)
+    out = Path(argv[1]) if len(argv) == 2 else source_checkout_dir()
+    if out is None:
+        print("error: bytespike is installed as a package, not run from a source checkout: --write needs a folder\n"
+              "hint: python -m bytespike_cli.cli.completions --write ~/.local/share/bytespike/completions "
+              "(or print one script: python -m bytespike_cli.cli.completions bash > ~/.bytespike.bash)",
+              file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
     for name, text in render_all().items():
         (out / name).write_text(text, encoding="utf-8")
         print(f"wrote {out / name}")

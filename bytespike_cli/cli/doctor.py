@@ -135,7 +135,13 @@ def doctor(
             for line in rest:
                 _ui.result(line)
 
-    report = run_doctor(r, tools, chat=chat, on_finding=show)
+    with _ui.spinner(f"checking the network path to {r.base_url} …") as spin:
+        def progress(finding) -> None:
+            show(finding)
+            spin.update(f"checking {_title(finding.area)} …" if finding.area not in ("network", "key") else
+                        "checking the key and the account …" if finding.area == "network" else "checking your tools …")
+
+        report = run_doctor(r, tools, chat=chat, on_finding=progress)
     if json_out:
         _ui.print_json({**report.to_json(), "profile": r.profile, "base_url": r.base_url, "offline": r.offline})
     else:

@@ -34,8 +34,12 @@ def models(
     from bytespike_cli.settings import resolve
 
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
-    with GatewayClient(r) as client:
-        found, _ = client.list_models(family=family, capability=capability)
+    with _ui.spinner(f"reading the model list from {r.base_url} …"), GatewayClient(r) as client:
+        found, reply = client.list_models(family=family, capability=capability)
+    if reply.elapsed_ms > 2000 and not json_out:
+        from bytespike_cli.verify import slow_cause
+
+        _ui.warn(f"the gateway took {reply.elapsed_ms / 1000:.1f} s to list the models: {slow_cause(r)}")
     if json_out:
         _ui.print_json([m.to_json() for m in found])
         return

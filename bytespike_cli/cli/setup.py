@@ -66,6 +66,133 @@ def _confirm(question: str) -> bool:
     return typer.confirm(question, default=True, err=True)
 
 
+def _interactive() -> bool:
+    """A person at a terminal who can answer prompts (stdin and stdout both terminals)."""
+    import sys
+
+    return _ui.stdin_is_tty() and _ui.is_tty(sys.stdout)
+
+
+def _line_counts(change) -> tuple[int, int] | None:
+    """(+added, -removed) lines of one file's change; None for a binary store (Cursor's database)."""
+    import difflib
+
+    try:
+        before = (change.before or b"").decode("utf-8").splitlines()
+        after = (change.after or b"").decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None
+    added = removed = 0
+    for line in difflib.unified_diff(before, after, lineterm="", n=0):
+        if line.startswith("+") and not line.startswith("+++"):
+            added += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            removed += 1
+    return added, removed
+
+
+def _summary(tool: "Integration", changes: list) -> str:
+    """"claude-code: will edit 1 file: ~/.claude/settings.json (+9 lines)" — before any diff."""
+    changed = [c for c in changes if c.changed]
+    parts = []
+    total_add = total_del = 0
+    for change in changed:
+        counts = _line_counts(change)
+        verb = "new file, " if change.before is None else ""
+        if counts is None:
+            parts.append(f"{_home_relative(change.path)} ({verb}database rows)")
+            continue
+        added, removed = counts
+        total_add, total_del = total_add + added, total_del + removed
+        shown = f"+{added}" + (f" −{removed}" if removed else "")
+        parts.append(f"{_home_relative(change.path)} ({verb}{shown} lines)")
+    count = f"{len(changed)} file{'s' * (len(changed) != 1)}"
+    total = f" — +{total_add}{f' −{total_del}' if total_del else ''} lines in all" if len(parts) > 1 else ""
+    return f"{tool.name}: will edit {count}: {', '.join(parts)}{total}"
+
+
+_TIERS = ("opus", "sonnet", "haiku")
+
+
+def model_slots(plan: "Plan", catalogue_ids: set[str]) -> list[str]:
+    """Every place the plan puts a model id, said plainly — including where a slot gets a model of
+    another tier (Claude Code's Opus slot gets the chat model when no Opus model was chosen)."""
+    from bytespike_cli.integrations.base import Set
+
+    found: list[str] = []
+
+    def walk(path: tuple, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(path + (key,), inner)
+            return
+        # lists are model definitions (Zed's available_models, Continue's named entries), not slots
+        leaf = str(path[-1]) if path else ""
+        if not isinstance(value, str) or "model" not in leaf.lower():
+            return
+        model = value.split("/", 1)[1] if value.split("/", 1)[0] in ("openai", "anthropic") and "/" in value else value
+        if model not in catalogue_ids:
+            return
+        slot = ".".join(str(p) for p in path if p not in ("env",))
+        line = f"{slot} → {model}"
+        tier = next((t for t in _TIERS if t in leaf.lower()), None)
+        if tier and tier not in model.lower():
+            line += f" (no {tier.capitalize()} model was chosen: {tier.capitalize()} requests use {model})"
+        if line not in found:
+            found.append(line)
+
+    for file_plan in plan.files:
+        for edit in file_plan.edits:
+            if isinstance(edit, Set):
+                walk(tuple(edit.path), edit.value)
+    return found
+
+
+def _ask_write(question: str, diff_text: str) -> bool:
+    """[Y/n/d(iff)]: the diff only when asked for, then the question again."""
+    while True:
+        answer = typer.prompt(f"{question} [Y/n/d(iff)]", default="y", show_default=False, err=True)
+        answer = answer.strip().lower()
+        if answer in ("y", "yes", ""):
+            return True
+        if answer in ("n", "no"):
+            return False
+        if answer in ("d", "diff"):
+            _print_diff(diff_text)
+            continue
+        _ui.stderr().print("answer y (write), n (do not write) or d (show the diff)", markup=False)
+
+
+def _pick_models(tool: "Integration", catalogue: list, default_chat, default_fast):
+    """A chat model, then a ⚡ fast model, for one tool (defaults preselected)."""
+    import questionary
+
+    def label(model) -> str:
+        context = f"{model.context_window // 1000}K context" if model.context_window else ""
+        native = "/".join(model.native_protocols)
+        extra = ", ".join(x for x in (model.family, context, f"native {native}") if x)
+        return f"{model.id}{'  ⚡' if model.low_latency else ''}  ({extra})"
+
+    text_models = [m for m in catalogue if "text" in m.capabilities or not m.capabilities] or catalogue
+    chat_pool = [m for m in text_models if not m.low_latency] or text_models
+    chat_pool = [default_chat] + [m for m in chat_pool if m.id != default_chat.id]
+    picked = questionary.select(f"Chat model for {tool.title}:",
+                                choices=[questionary.Choice(label(m), value=m) for m in chat_pool],
+                                default=None).ask()
+    if picked is None:
+        raise KeyboardInterrupt
+    fast_pool = [m for m in text_models if m.low_latency]
+    if default_fast is not None:
+        fast_pool = [default_fast] + [m for m in fast_pool if m.id != default_fast.id]
+    if not fast_pool:
+        return (picked,), None
+    fast = questionary.select(f"⚡ Fast model for {tool.title} (titles, summaries, background work):",
+                              choices=[questionary.Choice(label(m), value=m) for m in fast_pool]).ask()
+    if fast is None:
+        raise KeyboardInterrupt
+    return (picked,), fast
+
+
 def _pick_tools() -> list[str]:
     """With no tool named on a terminal: a checklist of the tools, the installed ones ticked."""
     import questionary
@@ -103,10 +230,13 @@ def _catalogue(resolved) -> list:
     return list(found[0] if isinstance(found, tuple) else found)
 
 
-def _models_for(tool: "Integration", catalogue: list, model: list[str] | None, fast_model: str | None):
+def _models_for(tool: "Integration", catalogue: list, model: list[str] | None, fast_model: str | None,
+                *, ask: bool = False):
     from bytespike_cli.gateway import default_models
 
     default_chat, default_fast = default_models(catalogue, prefer_family=tool.prefer_family)
+    if ask and not model and not fast_model and tool.writes_files:
+        return _pick_models(tool, catalogue, default_chat, default_fast)
     chat = tuple(_find_model(m, catalogue, "--model") for m in model) if model else (default_chat,)
     fast = _find_model(fast_model, catalogue, "--fast-model") if fast_model else default_fast
     return chat, fast
@@ -220,11 +350,14 @@ def setup(
     from bytespike_cli.settings import resolve
 
     resolved = resolve(profile, offline=_offline(ctx, offline))
-    catalogue = _catalogue(resolved)
+    with _ui.spinner(f"reading the model list from {resolved.base_url} …"):
+        catalogue = _catalogue(resolved)
+    catalogue_ids = {m.id for m in catalogue}
     secrets = tuple(s for s in (resolved.key,) if s)
     planned = []
+    ask = _interactive() and not yes and not json_out
     for tool in chosen:
-        chat, fast = _models_for(tool, catalogue, model, fast_model)
+        chat, fast = _models_for(tool, catalogue, model, fast_model, ask=ask and _installed(tool))
         request = SetupRequest(
             profile=resolved.profile, base_url=resolved.base_url, chat_models=chat, fast_model=fast,
             key_mode=key_mode.value if key_mode else None, key=resolved.key,
@@ -268,6 +401,8 @@ def setup(
             "notes": list(plan.notes),
             "warnings": list(plan.warnings) + warnings,
             "manual_steps": list(plan.manual_steps),
+            "model_slots": model_slots(plan, catalogue_ids),
+            "summary": _summary(tool, changes) if changed else None,
         })
         if tool.name in blocked:
             reports[-1]["blocked"] = blocked[tool.name]
@@ -276,8 +411,13 @@ def setup(
         if not json_out:
             if plan.manual_steps:
                 _show_plan_text(tool, plan)
-            if changed and (dry_run or not yes):
-                _print_diff(text)
+            if changed:
+                # the summary first; the diff (often long) in a dry run, or on "d" at the question
+                _ui.result(reports[-1]["summary"])
+                for slot in reports[-1]["model_slots"]:
+                    _ui.result(f"  model: {slot}")
+                if dry_run:
+                    _print_diff(text)
             elif not changed and tool.writes_files and plan.files and not plan.manual_steps:
                 _ui.result(f"{tool.name}: already set up for profile '{request.profile}' (nothing to change)")
             # notes of a tool that writes nothing (JetBrains, an old Cline) are the whole answer: always shown
@@ -295,7 +435,8 @@ def setup(
     if not yes:
         if not _ui.stdin_is_tty():
             _need_yes("setup would change files")
-        if not _confirm(f"Write these changes for {', '.join(t.name for t, _ in to_write)}?"):
+        all_diffs = "".join(r["diff"] for r in reports if r["tool"] in {t.name for t, _ in to_write})
+        if not _ask_write(f"Write these changes for {', '.join(t.name for t, _ in to_write)}?", all_diffs):
             if json_out:
                 _ui.print_json({"dry_run": False, "tools": reports})
             _declined()
@@ -319,6 +460,7 @@ def setup(
         names_written = " ".join(t.name for t, _ in to_write)
         _ui.info(f"the original files are backed up: `bytespike undo` restores them; "
                  f"`bytespike setup {names_written} --remove` takes out only our settings")
+        _ui.result(f"check it: bytespike doctor {names_written}")
 
 
 def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -> None:

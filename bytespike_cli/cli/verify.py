@@ -38,16 +38,38 @@ def verify(
             _ui.stdout().print("  fix: ", style="cyan", end="")
             _ui.result(check.hint)
 
-    outcome = run_checks(r, model=model, chat=chat, on_check=show)
+    with _ui.spinner("checking …") as spin:
+        outcome = run_checks(r, model=model, chat=chat, on_check=show, on_step=spin.update)
     quota = outcome.quota.to_json() if outcome.quota and outcome.quota.present else None
     if json_out:
         _ui.print_json({"ok": outcome.exit_code == 0, "profile": r.profile, "base_url": r.base_url,
-                        "checks": [c.to_json() for c in outcome.checks], "quota": quota})
-    elif quota:
-        shown = ", ".join(f"{k}={v}" for k, v in quota.items() if v is not None)
-        _ui.result(f"quota headers: {shown}")
+                        "checks": [c.to_json() for c in outcome.checks], "quota": quota,
+                        "verdict": _verdict(outcome, r, chat)[0]})
+    else:
+        # The failure was printed once, with its fix, as the ✗ line above: end with the verdict only.
+        verdict, next_step = _verdict(outcome, r, chat)
+        _ui.stdout().print()
+        _ui.stdout().print(verdict, style="bold red" if outcome.exit_code else "bold green", markup=False)
+        if next_step:
+            _ui.result(f"next: {next_step}")
     if outcome.exit_code:
-        failed = next(c for c in outcome.checks if c.status == "fail")
-        if not json_out:
-            _ui.error(failed.detail, failed.hint)
         raise typer.Exit(outcome.exit_code)
+
+
+def _verdict(outcome, r, chat: bool) -> tuple[str, str | None]:
+    """One line that says whether the key is ready, and the one thing to do next."""
+    failed = next((c for c in outcome.checks if c.status == "fail"), None)
+    if failed:
+        return (f"✗ not ready: {failed.name} failed (exit {failed.exit_code})",
+                "do what the fix above says, then run `bytespike verify` again" if failed.hint else
+                "run `bytespike doctor` for a closer look")
+    warned = [c for c in outcome.checks if c.status == "warn"]
+    what = f"the key works: {len(outcome.models)} models" + (", a streamed answer" if chat else "")
+    if warned:
+        verdict = f"! ready, with {len(warned)} warning{'s' * (len(warned) != 1)}: {what}"
+    else:
+        verdict = f"✓ ready: {what}"
+    profile = f" --profile {r.profile}" if r.profile_source == "--profile" else ""
+    if chat:
+        return verdict, f"`bytespike setup{profile}` to wire your editors"
+    return verdict, f"`bytespike chat{profile} \"hello\"` for a first real answer, or `bytespike setup{profile}` for your editors"

@@ -53,7 +53,7 @@ def warm(
 
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     r.require_key()
-    with GatewayClient(r) as client:
+    with _ui.spinner(f"reading the model list from {r.base_url} …"), GatewayClient(r) as client:
         catalogue, _ = client.list_models()
     by_id = {m.id: m for m in catalogue}
     chosen = []

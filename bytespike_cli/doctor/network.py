@@ -14,6 +14,7 @@ from bytespike_cli.errors import BytespikeError, ExitCode
 from bytespike_cli.settings import Resolved
 
 AREA = "network"
+SLOW_MS = 2000  # an answer slower than this is marked ! with its likely cause
 SKEW_WARN_S = 120  # TLS certificates and the rate-limit reset times shown to you go wrong beyond this
 _PROXY_VARS = {
     "https": ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"),
@@ -111,8 +112,15 @@ def check_network(resolved: Resolved, env: Mapping[str, str]) -> tuple[list[Find
             reply = client.ping()
         reachable = True
         how = "TLS verified, " if parts.scheme == "https" else ""
-        findings.append(ok(AREA, "connect", f"{url} answered in {reply.elapsed_ms:.0f} ms ({how}{reply.http_version})"
-                                            + (f" via {safe_url(via[1])}" if via else "")))
+        text = (f"{url} answered in {reply.elapsed_ms:.0f} ms ({how}{reply.http_version})"
+                + (f" via {safe_url(via[1])}" if via else ""))
+        if reply.elapsed_ms > SLOW_MS:
+            findings.append(warn(AREA, "connect-slow", f"{text} — slow (over {SLOW_MS / 1000:g} s): every request "
+                                                       "from your tools will wait at least this long",
+                                 f"the proxy may be slow: {no_proxy_fix(host, env)}" if via else
+                                 "a slow network path or a busy gateway; retry later, or from another network"))
+        else:
+            findings.append(ok(AREA, "connect", text))
     except BytespikeError as exc:
         detail, fix = exc.message, exc.hint
         if via:

@@ -18,7 +18,7 @@ from bytespike_cli.doctor.findings import Finding, fail, info, ok, skip, warn
 from bytespike_cli.errors import BytespikeError, ExitCode
 from bytespike_cli.redact import KEY_PREFIX, mask_key
 
-SLOW_FIRST_ANSWER_MS = 8000
+SLOW_FIRST_ANSWER_MS = 2000  # answers slower than this are marked ! with the likely cause
 _WIRE_NAME = {"anthropic": "Anthropic Messages", "openai": "OpenAI Chat Completions", "responses": "OpenAI Responses"}
 
 
@@ -266,25 +266,23 @@ def _chat(eff: Effective, ctx: Context, root: str, catalogue: list) -> list[Find
     ids = {m.id for m in catalogue}
     configured = [model_id(eff, m) for m, _ in eff.models if model_id(eff, m) in ids]
     target = configured[0] if configured else default_models(catalogue)[0].id
+    from bytespike_cli.chat import stream
+
+    # streamed, as the tool itself would ask: a proxy that buffers or a stream cut mid-answer shows here
+    wire = eff.protocol if eff.protocol in ("anthropic", "openai", "responses") else "openai"
+    resolved = dataclasses.replace(ctx.resolved, base_url=root, key=eff.key)
     try:
-        with _client(ctx, root, eff.key or "") as client:
-            if eff.protocol == ANTHROPIC:
-                reply = client.request("POST", "/v1/messages", model=target,
-                                       headers={"anthropic-version": "2023-06-01"},
-                                       json={"model": target, "max_tokens": 1,
-                                             "messages": [{"role": "user", "content": "ping"}]})
-            elif eff.protocol == "responses":
-                reply = client.request("POST", "/v1/responses", model=target,
-                                       json={"model": target, "input": "ping", "max_output_tokens": 16})
-            else:
-                reply = client.chat_probe(target)
+        result = stream(resolved, wire, target, "ping", key=eff.key or "", root=root, max_tokens=1,
+                        timeout=20.0)
     except BytespikeError as exc:
-        return [fail(eff.tool, "chat", f"{_WIRE_NAME[eff.protocol]} request to '{target}': {exc.message}",
+        return [fail(eff.tool, "chat", f"streamed {_WIRE_NAME[eff.protocol]} request to '{target}': {exc.message}",
                      exc.hint, exc.exit_code)]
-    if reply.elapsed_ms > SLOW_FIRST_ANSWER_MS:
+    timing = (f"first byte {result.ttfb_ms or 0:.0f} ms, first token "
+              + (f"{result.ttft_ms:.0f} ms" if result.ttft_ms is not None else "none") + f", {result.bytes_received} bytes")
+    if result.ttft_ms is not None and result.ttft_ms > SLOW_FIRST_ANSWER_MS:
         return [warn(eff.tool, "chat-slow",
-                     f"'{target}' answered, but only after {reply.elapsed_ms / 1000:.1f} s: the first request to a cold "
+                     f"'{target}' streamed its answer, but slowly ({timing}): the first request to a cold "
                      "model pays a start-up cost, and a buffering proxy delays every answer",
                      f"`bytespike warm {target}` before a session; if it is always slow, set NO_PROXY for the gateway")]
-    return [ok(eff.tool, "chat", f"{_WIRE_NAME[eff.protocol]} request to '{target}' answered in "
-                                 f"{reply.elapsed_ms:.0f} ms (billed, a fraction of a cent)")]
+    return [ok(eff.tool, "chat", f"streamed {_WIRE_NAME[eff.protocol]} request to '{target}': {timing} "
+                                 "(billed, a fraction of a cent)")]

@@ -32,9 +32,19 @@ def test_canary_key_never_appears_unmasked(run, gateway, monkeypatch):
         ids = [m["id"] for m in json.loads(run("models", "--json", "--profile", "default").stdout or "[]")][:1]
         record("warm", "--profile", name, *(ids or ["x"]), "--count", "1")
         record("warm", "--profile", name, *(ids or ["x"]), "--count", "1", "--json")
+        record("chat", "--profile", name, "hello")
+        record("chat", "--profile", name, "--json", "hello")
+        record("balance", "--profile", name)
+        record("login", canary)  # typed as an argument
+        record("profiles", "set", name, "base_url", gateway.base_url)
+        record("logout", "--profile", name)
+        record("login", "--profile", name, "--base-url", gateway.base_url, "--no-verify", input=canary)
         monkeypatch.setenv("BYTESPIKE_API_KEY", canary)
+        record("login", "--profile", "other", "--no-verify", input=TEST_KEYS["claude"])  # warns about the env key
         record("status")
         record("verify", "--chat")
+        record("chat", "hi")
+        record("logout", "--profile", "other")
         for args, text in outputs:
             assert canary not in text, f"key leaked by {args}"
             assert canary[len("sk-byts-"):] not in text, f"key body leaked by {args}"

@@ -61,7 +61,7 @@ def test_installed_entry_point_runs_offline(tmp_path):
     assert version.returncode == 0 and version.stdout.startswith("bytespike ")
     out = subprocess.run([str(exe), "--offline", "verify", "--chat"], capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert "✓ chat completion" in out.stdout
+    assert "✓ streamed chat" in out.stdout and "✓ ready" in out.stdout
     missing = subprocess.run([str(exe), "nope"], capture_output=True, text=True, env=env, timeout=60)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 

@@ -23,7 +23,12 @@ def test_verify_passes_and_shows_quota_headers(run, use_key, gateway):
     assert result.exit_code == 0, result.stderr
     for name in ("key format", "reachability", "key accepted (GET /v1/models)", "account and balance"):
         assert f"✓ {name}" in result.stdout
-    assert "quota headers:" in result.stdout and "key_remaining_usd=" in result.stdout
+    # the quota headers in words, then one verdict and the next step (issue 14, item 6)
+    assert "✓ spend limits: spend window $17.65 of $20.00 left, resets " in result.stdout
+    assert "this key can spend $" in result.stdout and "quota headers:" not in result.stdout
+    assert result.stdout.rstrip().splitlines()[-2:] == [
+        "✓ ready: the key works: " + result.stdout.split("key accepted (GET /v1/models): ")[1].split(" in")[0],
+        'next: `bytespike chat "hello"` for a first real answer, or `bytespike setup` for your editors']
     assert not any(r.path == "/v1/chat/completions" for r in gateway.requests), "verify without --chat must not bill"
 
 
@@ -31,9 +36,12 @@ def test_verify_chat_sends_one_token_completion(run, use_key, gateway):
     use_key("default")
     result = run("verify", "--chat")
     assert result.exit_code == 0, result.stderr
-    chats = [r for r in gateway.requests if r.path == "/v1/chat/completions"]
-    assert len(chats) == 1 and chats[0].json["max_tokens"] == 1
-    assert "✓ chat completion" in result.stdout and "billed" in result.stderr
+    chats = [r for r in gateway.requests if r.method == "POST"]
+    # streamed on the chosen model's native protocol (a claude model: Anthropic Messages), max_tokens 1
+    assert len(chats) == 1 and chats[0].path == "/v1/messages"
+    assert chats[0].json["max_tokens"] == 1 and chats[0].json["stream"] is True
+    assert "✓ streamed chat (claude-" in result.stdout and "first token" in result.stdout
+    assert "billed" in result.stderr
 
 
 @pytest.mark.parametrize("key_name, fault, code, message, hint", [
@@ -58,7 +66,11 @@ def test_verify_error_classes(run, use_key, gateway, key_name, fault, code, mess
     assert failed[0]["exit_code"] == code and data["ok"] is False
     human = run("verify")
     assert human.exit_code == code
-    assert f"error: " in human.stderr and message in human.stderr and f"hint: " in human.stderr
+    # printed once (the ✗ line and its fix), then the verdict; no second error:/hint: copy
+    assert human.stdout.count(failed[0]["detail"]) == 1 and human.stdout.count(failed[0]["hint"]) == 1
+    assert "error:" not in human.stderr
+    assert "  fix: " in human.stdout and hint in human.stdout
+    assert f"✗ not ready: " in human.stdout and f"(exit {int(code)})" in human.stdout
     assert key not in human.output + result.output
 
 
@@ -83,7 +95,9 @@ def test_verify_timeout(run, use_key, gateway, monkeypatch):
     gateway.set_fault("delay=3000")
     monkeypatch.setenv("BYTESPIKE_TIMEOUT", "0.3")
     result = run("verify")
-    assert result.exit_code == ExitCode.NETWORK and "timed out" in result.stderr
+    assert result.exit_code == ExitCode.NETWORK
+    assert "timed out after 0.3 s (BYTESPIKE_TIMEOUT) waiting for 127.0.0.1" in result.stdout
+    assert "raise BYTESPIKE_TIMEOUT" in result.stdout
 
 
 def test_verify_connection_refused(run, monkeypatch):
@@ -94,7 +108,8 @@ def test_verify_connection_refused(run, monkeypatch):
     monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
     result = run("verify")
     assert result.exit_code == ExitCode.NETWORK
-    assert "refused" in result.stderr and "hint: nothing listens" in result.stderr
+    assert "refused" in result.stdout and "fix: nothing listens" in result.stdout
+    assert "comes from BYTESPIKE_BASE_URL" in result.stdout and "unset BYTESPIKE_BASE_URL" in result.stdout
 
 
 def test_verify_dns_failure(run, monkeypatch):
@@ -102,7 +117,7 @@ def test_verify_dns_failure(run, monkeypatch):
     monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
     result = run("verify")
     assert result.exit_code == ExitCode.NETWORK
-    assert "cannot resolve gateway.does-not-exist.invalid" in result.stderr
+    assert "cannot resolve gateway.does-not-exist.invalid" in result.stdout
 
 
 def test_wrong_base_path_is_a_404_with_url_hint(run, use_key, gateway, monkeypatch):
@@ -110,7 +125,7 @@ def test_wrong_base_path_is_a_404_with_url_hint(run, use_key, gateway, monkeypat
     monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url + "/api/wrong")
     result = run("verify")
     assert result.exit_code == ExitCode.GATEWAY
-    assert "no such endpoint" in result.stderr and "gateway root" in result.stderr
+    assert "no such endpoint" in result.stdout and "gateway root" in result.stdout
 
 
 def test_chat_probe_model_errors_map_to_permission(use_key, gateway):
@@ -253,7 +268,8 @@ def test_proxy_credentials_never_printed(run, monkeypatch):
     result = run("verify")
     assert result.exit_code == ExitCode.NETWORK
     assert "s3cretpass" not in result.output and "alice" not in result.output
-    assert "HTTPS_PROXY=http://***@127.0.0.1:9" in result.output
+    assert "the proxy http://***@127.0.0.1:9 (from HTTPS_PROXY) refused the connection" in result.output
+    assert "gateway.does-not-exist.invalid was never reached" in result.output
 
 
 PROTOCOL_CALLS = {

@@ -81,8 +81,35 @@ class ChunkedScanner:
         self.trailer_bytes = 0
 
     def feed(self, data: bytes) -> int:
+        state = self.state
+        pos = 0
+        if state == _SIZE and not self.tail:
+            # The hot path (one streamed event per read): whole chunks with bare hex sizes, checked inline.
+            n = len(data)
+            find = data.find
+            while True:
+                eol = find(b"\r\n", pos)
+                if eol < 0 or eol - pos > 15:
+                    break
+                line = data[pos:eol]
+                if not line or line.strip(_HEX):
+                    break
+                size = int(line, 16)
+                end = eol + 2 + size
+                if size == 0 or end + 2 > n:
+                    break
+                if data[end:end + 2] != b"\r\n":
+                    raise HeadError("chunk data not followed by CRLF")
+                pos = end + 2
+                if pos == n:
+                    return -1
+        return self._scan(data, pos)
+
+    def _scan(self, data: bytes, pos: int) -> int:
+        """Every case, from ``pos`` on: lines cut between reads, extensions, trailers, the last chunk."""
         n = len(data)
         state = self.state
+        seen = 0
         if state == _DATA:
             left = self.left
             if left >= n:
@@ -90,11 +117,8 @@ class ChunkedScanner:
                 return -1
             pos = left
             state = _DATA_END
-            seen = 0
         elif state == _DATA_END:
-            pos, seen = 0, self.left
-        else:
-            pos, seen = 0, 0
+            seen = self.left
         tail = self.tail
         base = 0
         if tail:  # only ever in _SIZE / _TRAILER: a line needs its whole text
@@ -138,7 +162,6 @@ class ChunkedScanner:
                 if self.trailer_bytes > MAX_TRAILERS or FIELD_LINE.match(line) is None:
                     raise HeadError("invalid trailer field")
                 continue
-            # the common case is a bare hex size; extensions take the regex
             if line and len(line) < 16 and not line.strip(_HEX):
                 size = int(line, 16)
             else:

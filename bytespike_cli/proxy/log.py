@@ -46,8 +46,15 @@ class Entry:
             + f".{int(self.started % 1 * 1000):03d}Z",
             "method": self.method, "path": self.path, "model": self.model, "status": self.status,
             "ttfb_ms": _r(self.ttfb_ms), "total_ms": _r(self.total_ms), "bytes": self.bytes,
-            "credits_remaining": self.credits, "error": self.error, "detail": self.detail, "warm": self.warm,
+            "credits_remaining": _number(self.credits), "error": self.error, "detail": self.detail, "warm": self.warm,
         }
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def _r(value: float | None) -> float | None:
@@ -84,8 +91,8 @@ class RequestLog:
         self._queue: list[str] = []
         self._schedule: Callable[[Callable[[], None]], Any] | None = None
 
-    def bind(self, schedule: Callable[[Callable[[], None]], Any]) -> None:
-        """``schedule(fn)`` runs fn a little later on the event loop (see ``FLUSH_DELAY_S``)."""
+    def bind(self, schedule: Callable[[Callable[[], None]], Any] | None) -> None:
+        """``schedule(fn)`` runs fn a little later on the event loop (see ``FLUSH_DELAY_S``); None: write at once."""
         self._schedule = schedule
 
     def format(self, entry: Entry) -> str:
@@ -144,7 +151,10 @@ class PrettyLog(RequestLog):
         if e.warm:
             parts.append("(warm-up)")
         if e.error:
-            parts.append(f"! {e.error}")
+            detail = e.detail or ""
+            if len(detail) > 160:
+                detail = detail[:159] + "…"
+            parts.append(f"! {e.error}: {detail}" if detail else f"! {e.error}")
         return "  ".join(parts)
 
 

@@ -20,6 +20,7 @@ flight makes room, and only if there is none is the newcomer told 503.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import time
@@ -69,6 +70,8 @@ class Relay:
         self.clients: set[ClientConn] = set()
         self.max_clients = config.max_clients
         self.accepted = 0
+        self.requests = 0  # exchanges that reached the upstream
+        self.refusals = 0  # requests the proxy answered itself without forwarding
         self.throttle = TokenThrottle()
         self.refusal_log = RefusalLogLimiter()
         self.draining = False
@@ -142,7 +145,7 @@ class ClientConn(asyncio.Protocol):
         "relay", "transport", "buf", "state", "up", "pending", "pending_size", "body_mode", "body_left", "scanner",
         "checker", "check", "keep_alive", "paused", "closed", "protocol_name", "head_sent", "t0", "wall0", "method",
         "log_path", "model", "sent", "t_first", "status", "credits", "warm", "connecting", "last_active",
-        "head_started", "refused", "serial",
+        "head_started", "refused", "serial", "error_body",
     )
 
     def __init__(self, relay: Relay) -> None:
@@ -181,6 +184,7 @@ class ClientConn(asyncio.Protocol):
         self.t_first = 0.0
         self.status = 0
         self.credits: bytes | None = None
+        self.error_body: bytes | None = None
         self.warm = False
         self.scanner = None
         self.checker = None
@@ -551,10 +555,19 @@ class ClientConn(asyncio.Protocol):
 
     def _log(self, status: int, error: str | None, detail: str | None, *, refusal: bool = False) -> None:
         relay = self.relay
+        if not self.t0:
+            return
+        if refusal:
+            relay.refusals += 1
+        else:
+            relay.requests += 1
         log = relay.log
-        if log is None or not self.t0:
+        if log is None:
+            self.t0 = 0.0
             return
         now = perf_counter()
+        if error is None and self.error_body:
+            error, detail = describe_error(self.error_body)
         if refusal:  # refused before anything was forwarded: anyone can cause these, so they are rate-limited
             allowed, dropped = relay.refusal_log.allow(time.time())
             relay.log_suppressed(dropped)
@@ -576,6 +589,25 @@ class ClientConn(asyncio.Protocol):
             warm=self.warm,
         ))
         self.t0 = 0.0
+
+
+def describe_error(body: bytes) -> tuple[str | None, str | None]:
+    """(type, message) of a gateway error body in any of the three envelopes; (None, None) if it is not one."""
+    start = body.find(b"{")
+    if start < 0:
+        return None, None
+    try:
+        doc, _ = json.JSONDecoder().raw_decode(body[start:].decode("utf-8", "replace"))
+    except ValueError:
+        return None, None
+    err = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(err, str):
+        return "error", err[:300]
+    if not isinstance(err, dict):
+        return None, None
+    kind = err.get("type") or err.get("status") or err.get("code") or "error"
+    message = err.get("message")
+    return str(kind)[:80], (str(message)[:300] if message else None)
 
 
 _FULL = "bytespike proxy: too many open connections; try again shortly"

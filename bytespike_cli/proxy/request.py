@@ -24,7 +24,6 @@ from urllib.parse import unquote_to_bytes
 import httptools
 
 from bytespike_cli.proxy.http1 import CONTENT_LENGTH, HOP_BY_HOP
-from bytespike_cli.proxy.protocols import FORWARDED_PREFIXES
 from bytespike_cli.proxy.refusals import Refused
 
 # Body framings
@@ -40,6 +39,8 @@ _CREDENTIAL_NAMES = frozenset((b"authorization", b"proxy-authorization", b"cooki
 _CREDENTIAL_HINT = re.compile(rb"api-?key|token|secret|passw|auth|cookie")
 _CREDENTIAL_PARAMS = frozenset((b"key", b"api_key", b"apikey", b"api-key", b"x-api-key", b"access_token",
                                 b"token", b"x-goog-api-key"))
+# any of these means the slow, careful path: escapes, dot segments, doubled slashes, odd separators, a key
+_PLAIN_TARGET = re.compile(rb"[%#\\;]|//|/\.|(?i:key|token)")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~")
 _HEXDIGITS = frozenset(b"0123456789abcdefABCDEF")
 
@@ -78,6 +79,29 @@ class _Collector:
         self.headers.append((name, value.rstrip(b" \t")))  # llhttp drops leading OWS, keeps trailing
 
 
+# What a request header is to the proxy, by its name as sent (cached: clients send the same names every time)
+_KEEP, _HOST, _CL, _TE, _CONN, _CRED, _HOP, _EXPECT, _WARM, _ORIGIN, _FETCH, _VIA = range(12)
+_SPECIAL = {b"host": _HOST, b"content-length": _CL, b"transfer-encoding": _TE, b"connection": _CONN,
+            b"expect": _EXPECT, b"x-bytespike-warm": _WARM, b"origin": _ORIGIN, b"sec-fetch-site": _FETCH,
+            b"via": _VIA}
+_ROLES: dict[bytes, int] = {}
+
+
+def _role_of(name: bytes) -> int:
+    low = name.lower()
+    role = _SPECIAL.get(low)
+    if role is None:
+        if low in _CREDENTIAL_NAMES or _CREDENTIAL_HINT.search(low.replace(b"_", b"-")):
+            role = _CRED
+        elif low in HOP_BY_HOP:
+            role = _HOP
+        else:
+            role = _KEEP
+    if len(_ROLES) < 2048:
+        _ROLES[name] = role
+    return role
+
+
 def bad(reason: str) -> Refused:
     return Refused(400, "bad_request", f"bytespike proxy: malformed request ({reason})")
 
@@ -114,40 +138,45 @@ def parse_head(head: bytes) -> RequestHead:
     kept: list[tuple[bytes, bytes, bytes]] = []  # (lower name, name, value)
     connection: list[bytes] = []
     te = cl = None
+    roles = _ROLES
     for name, value in collected.headers:
-        low = name.lower()
-        if low == b"host":
+        role = roles.get(name)
+        if role is None:
+            role = _role_of(name)
+        if role == _KEEP:
+            kept.append((name.lower(), name, value))
+        elif role == _HOST:
             if req.host is not None:
                 raise bad("more than one Host header")
             req.host = value
-        elif low == b"content-length":
+        elif role == _CL:
             if cl is not None or CONTENT_LENGTH.match(value) is None:
                 raise bad("Content-Length")
             cl = int(value)
-            kept.append((low, name, value))
-        elif low == b"transfer-encoding":
+            kept.append((b"content-length", name, value))
+        elif role == _TE:
             if te is not None:
                 raise bad("more than one Transfer-Encoding header")
             te = value
-            kept.append((low, name, value))
-        elif low == b"connection":
+            kept.append((b"transfer-encoding", name, value))
+        elif role == _CONN:
             connection.extend(t.strip().lower() for t in value.split(b","))
-        elif low in _CREDENTIAL_NAMES or _CREDENTIAL_HINT.search(low.replace(b"_", b"-")):
+        elif role == _CRED:
             req.credentials.append(value)
-        elif low in HOP_BY_HOP:
-            pass
-        elif low == b"expect":
+        elif role == _EXPECT:
             req.expect_continue = value.lower() == b"100-continue"
-        elif low == b"x-bytespike-warm":
+        elif role == _WARM:
             req.warm = value == b"1"
-        else:
-            if low == b"origin":
-                req.origin = value
-            elif low == b"sec-fetch-site":
-                req.fetch_site = value
-            elif low == b"via":
-                req.via = value if req.via is None else req.via + b", " + value
-            kept.append((low, name, value))
+        elif role == _ORIGIN:
+            req.origin = value
+            kept.append((b"origin", name, value))
+        elif role == _FETCH:
+            req.fetch_site = value
+            kept.append((b"sec-fetch-site", name, value))
+        elif role == _VIA:
+            req.via = value if req.via is None else req.via + b", " + value
+            kept.append((b"via", name, value))
+        # _HOP: hop-by-hop, never forwarded
     if req.host is None:
         raise bad("no Host header")
 
@@ -169,14 +198,14 @@ def parse_head(head: bytes) -> RequestHead:
         req.framing, req.length = B_LENGTH, cl
 
     req.path, req.target = normalise_target(target, req.credentials)
-    if not req.path.startswith(FORWARDED_PREFIXES):
-        raise Refused(404, "not_forwarded", "bytespike proxy: only /v1/, /v1beta/ and /api/v1/ are forwarded")
     req.header_lines = [name + b": " + value for _, name, value in kept]
     return req
 
 
 def normalise_target(target: bytes, credentials: list[bytes]) -> tuple[bytes, bytes]:
     """(path, target to forward): dot segments resolved, credential query parameters moved to ``credentials``."""
+    if not _PLAIN_TARGET.search(target):
+        return target, target  # the common case: nothing to normalise, no credential-looking parameter
     if b"#" in target:
         raise bad("fragment in the request target")
     raw_path, sep, query = target.partition(b"?")

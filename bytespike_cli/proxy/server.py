@@ -138,14 +138,17 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
 
 
-def serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None]) -> None:
-    """Run in the foreground until SIGINT/SIGTERM; a second signal stops at once."""
+def serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None]) -> str | None:
+    """Run in the foreground until SIGINT/SIGTERM (a second one stops at once); the name of the signal."""
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         loop.set_exception_handler(_quiet_exception_handler)
-        loop.run_until_complete(_serve(server, on_ready))
+        return loop.run_until_complete(_serve(server, on_ready))
     finally:
+        if server.log is not None:
+            server.log.flush()
+            server.log.bind(None)  # the loop is about to close: later lines are written at once
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
@@ -153,29 +156,29 @@ def serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None]) -> None:
             loop.close()
 
 
-async def _serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None]) -> None:
+async def _serve(server: ProxyServer, on_ready: Callable[[ProxyServer], None]) -> str | None:
     loop = asyncio.get_running_loop()
     await server.start()
     gc.freeze()  # start-up objects live forever: keep them out of every future GC pass
     stop = asyncio.Event()
-    signals = 0
+    received: list[str] = []
 
-    def on_signal() -> None:
-        nonlocal signals
-        signals += 1
-        if signals == 1:
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig.name)
+        if len(received) == 1:
             stop.set()
         elif server.relay is not None:
             server.relay.abort_all()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, on_signal)
+            loop.add_signal_handler(sig, on_signal, sig)
         except (NotImplementedError, RuntimeError, ValueError):  # Windows: Ctrl-C arrives as KeyboardInterrupt
             pass
     on_ready(server)
     try:
         await stop.wait()
+        return received[0] if received else None
     finally:
         await server.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 B_NONE, B_LENGTH, B_CHUNKED, B_CLOSE = 0, 1, 2, 3
 P_UPSTREAM = 1  # ClientConn pause reason: the upstream socket cannot take more
 DNS_TTL_S = 60.0
+ERROR_CAPTURE = 4096
 _QUOTA_HEADER = b"x-quota-remaining-credits"
 
 
@@ -115,7 +116,7 @@ class UpstreamConn(asyncio.Protocol):
 
     __slots__ = (
         "pool", "transport", "client", "cwrite", "head_buf", "head_done", "mode", "left", "scanner", "reusable",
-        "timer", "idle_since", "closed", "read_paused", "no_body",
+        "timer", "idle_since", "closed", "read_paused", "no_body", "capture",
     )
 
     def __init__(self, pool: "UpstreamPool") -> None:
@@ -134,6 +135,7 @@ class UpstreamConn(asyncio.Protocol):
         self.closed = False
         self.read_paused = False
         self.no_body = False
+        self.capture: bytearray | None = None  # the start of an error response's body, for the log line
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -232,6 +234,9 @@ class UpstreamConn(asyncio.Protocol):
         if end >= 0 and end < len(data):
             data = data[:end]
             self.reusable = False  # bytes after the end of a response: never trust this connection again
+        capture = self.capture
+        if capture is not None and len(capture) < ERROR_CAPTURE:
+            capture += data[:ERROR_CAPTURE - len(capture)]
         if head:
             data = head + data
         client.sent += len(data)
@@ -314,6 +319,7 @@ class UpstreamConn(asyncio.Protocol):
             client.keep_alive = False
         head = b"\r\n".join(out) + b"\r\n\r\n"
         client.response_head(status, credits)
+        self.capture = bytearray() if status >= 400 else None
         self.head_done = True
         self._relay(body, head)
 
@@ -327,6 +333,9 @@ class UpstreamConn(asyncio.Protocol):
             self.read_paused = False
             self.transport.resume_reading()
         if client is not None:
+            if self.capture is not None:
+                client.error_body = bytes(self.capture)
+                self.capture = None
             client.response_end(self.reusable and not self.closed)
 
     def _protocol_error(self, what: str) -> None:

@@ -112,9 +112,12 @@ def test_stops_cleanly_on_sigterm_and_ctrl_c(gateway, sig):
     running = Running(["--upstream", gateway.base_url], _env(BYTESPIKE_API_KEY=CANARY))
     assert exchange(running.port, "GET", "/v1/models").status == 401  # the gateway does not know the canary
     code, out, err = running.stop(sig)
-    assert code == 0
+    assert code == (130 if sig == signal.SIGINT else 0)  # Ctrl-C is an interruption; SIGTERM a requested stop
     assert "Traceback" not in err and "Traceback" not in out
     assert "GET    /v1/models" in out
+    line = next(ln for ln in out.splitlines() if "/v1/models" in ln)
+    assert " 401 " in line and "! " in line and "key" in line.lower()  # the gateway's reason, not a bare 401
+    assert "bytespike proxy stopped: 1 requests forwarded, 0 refused" in err
 
 
 def test_sigterm_lets_an_in_flight_stream_finish(gateway):

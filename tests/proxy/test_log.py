@@ -25,7 +25,8 @@ def test_json_log_line_has_every_field(gateway, start_proxy):
     assert entry["method"] == "POST" and entry["path"] == "/v1/chat/completions"
     assert entry["model"] == "gpt-5-5"  # found after "messages" in the body, as the OpenAI SDK orders it
     assert entry["status"] == 200
-    assert entry["credits_remaining"] == response.headers["x-quota-remaining-credits"]
+    assert entry["credits_remaining"] == float(response.headers["x-quota-remaining-credits"])  # a number
+    assert entry["event"] == "request"
     assert entry["bytes"] == len(response.head) + 4 + len(response.raw_body)
     assert 0 <= entry["ttfb_ms"] < 60 <= entry["total_ms"]  # head at once, then a 60 ms-per-event stream
     assert entry["error"] is None and entry["warm"] is False

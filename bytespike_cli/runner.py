@@ -11,9 +11,10 @@ line we show has it masked.
   settings layer, because Claude Code applies its settings files' ``env`` over the process environment
   (a ``bytespike setup claude-code`` file would otherwise win).
 - Codex: ``-c`` overrides that define a provider ``bytespike-run`` (base URL root + /v1, Responses wire,
-  key from ``BYTESPIKE_API_KEY``) and select it, through a profile of the same name (a profile's provider
-  beats a top-level ``-c model_provider``); with ``--profile NAME`` that profile's provider is switched
-  instead. A separate id, so it never merges with a ``[model_providers.bytespike]`` table that
+  key from ``BYTESPIKE_API_KEY``) and select it. Codex 0.134 and newer (``codex --version``): top-level
+  overrides only, which outrank a ``--profile`` file (a ``-c profile=…`` is refused there). Older Codex:
+  through a profile of the same name (a profile's provider beats a top-level ``-c model_provider``); with
+  ``--profile NAME`` that profile's provider is switched instead. A separate id, so it never merges with a ``[model_providers.bytespike]`` table that
   ``bytespike setup codex`` wrote (Codex rejects ``auth`` next to ``env_key``).
 - Aider: ``OPENAI_API_BASE``/``OPENAI_API_KEY`` (and Aider's own ``AIDER_`` forms, which beat its conf
   files) and ``--model openai/<id>``.
@@ -248,6 +249,50 @@ def _codex_config(env: Mapping[str, str]) -> dict:
     return merged
 
 
+def _codex_profile_file(env: Mapping[str, str], name: str) -> dict:
+    """``$CODEX_HOME/<name>.config.toml`` (Codex >= 0.134), or {}."""
+    from pathlib import Path
+
+    from bytespike_cli.doctor.effective.common import read_data
+
+    home = Path(env.get("CODEX_HOME") or Path(env.get("HOME") or os.path.expanduser("~")) / ".codex")
+    try:
+        return read_data("toml", home / f"{name}.config.toml") or {}
+    except BytespikeError:
+        return {}
+
+
+def _codex_overrides_profile_files(args: Sequence[str], target: Target, chat, models: list,
+                                   env: Mapping[str, str]):
+    """Codex >= 0.134: ``-c`` overrides outrank the ``--profile`` file, so top-level overrides are enough.
+
+    A ``profile``/``profiles`` override would be refused ("legacy profile config is no longer supported"),
+    so none is sent. With ``--profile NAME`` the profile's own model is kept when this key offers it.
+    """
+    table = f"model_providers.{CODEX_PROVIDER}"
+    overrides = [f"model_provider={json.dumps(CODEX_PROVIDER)}",
+                 f"{table}.name={json.dumps('ByteSpike (bytespike run)')}",
+                 f"{table}.base_url={json.dumps(target.openai_base)}",
+                 f"{table}.wire_api={json.dumps('responses')}",
+                 f"{table}.env_key={json.dumps(KEY_VAR)}"]
+    warnings: list[str] = []
+    named = _option_value(args, "--profile", "-p")
+    profile_model = _codex_profile_file(env, named).get("model") if named else None
+    if not _has_option(args, "-m", "--model"):
+        if profile_model and profile_model in {m.id for m in models}:
+            pass  # the user's profile picks a model ByteSpike offers: keep it
+        else:
+            overrides.append(f"model={json.dumps(chat.id)}")
+            if profile_model:
+                warnings.append(f"Codex profile '{named}' uses model '{profile_model}', which this ByteSpike key "
+                                f"does not offer: this session uses {chat.id} (pass -m to choose)")
+    legacy = _codex_config(env).get("profile")
+    if legacy:
+        warnings.append(f"your Codex config.toml has `profile = {legacy!r}`, which this Codex refuses at start; "
+                        f"move [profiles.{legacy}] into {legacy}.config.toml and delete that line")
+    return overrides, warnings
+
+
 def _codex_overrides(args: Sequence[str], target: Target, chat, models: list, env: Mapping[str, str]):
     """``-c`` overrides that send this Codex session to ByteSpike, and warnings.
 
@@ -327,8 +372,12 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
         argv += settings
         warnings += found
     elif tool == "codex":
+        from bytespike_cli.integrations.codex import executable_version, uses_profile_files
+
         set_env[KEY_VAR] = target.key
-        overrides, found = _codex_overrides(args, target, chat, models, env)
+        build = (_codex_overrides_profile_files if uses_profile_files(executable_version(exe))
+                 else _codex_overrides)
+        overrides, found = build(args, target, chat, models, env)
         for item in overrides:
             argv += ["-c", item]
         warnings += found

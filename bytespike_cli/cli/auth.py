@@ -77,9 +77,23 @@ def login(
     config.set_profile(doc, name, **values)
     config.set_active(doc, name)
     config.save(doc)
+    previous = credentials.load_key(name)
     path = credentials.store_key(name, secret)
     _ui.result(f"✓ Logged in to {target.base_url} as profile '{name}' with {_mask(secret)}{detail}")
     _ui.info(f"key saved to {path} (mode 0600); '{name}' is now the active profile")
+    _refresh_key_copies(name, previous, secret)
+
+
+def _refresh_key_copies(profile: str, previous: str | None, secret: str) -> None:
+    """A new key for a profile: the copies that setups wrote into tools' files follow (issue 10)."""
+    from bytespike_cli.integrations.keysync import refresh_key_copies
+
+    for item in refresh_key_copies(profile, previous, secret):
+        if item.problem:
+            _ui.warn(f"{item.tool}: still has the old key ({item.problem}); run `bytespike setup {item.tool}` "
+                     "again once that is fixed")
+        else:
+            _ui.info(f"{item.tool}: the key in {', '.join(str(p) for p in item.files)} now is {_mask(secret)}")
 
 
 def _mask(key: str | None) -> str:

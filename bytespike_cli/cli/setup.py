@@ -232,6 +232,12 @@ def setup(
         )
         try:
             plan = tool.plan(request)
+            if plan.files:  # which source the written context windows came from, when not the catalogue's
+                from dataclasses import replace
+
+                from bytespike_cli.integrations.base import context_notes
+
+                plan = replace(plan, notes=plan.notes + context_notes(request.all_models))
         except BytespikeError as exc:
             if len(chosen) > 1 and not _installed(tool):
                 # naming several tools should not fail on one that is not there at all

@@ -180,8 +180,11 @@ def check_aider(data: dict, request: SetupRequest) -> None:
     assert data["openai-api-base"] == request.base_url + "/v1"
     assert data["model"] == "openai/" + request.chat.id
     assert data["weak-model"] == "openai/" + request.fast_model.id
-    assert "openai-api-key" not in data and "env-file" not in data  # env key mode: no key anywhere
     tool = Aider()
+    # default key mode: the key only in bytespike's own 0600 env-file, which the conf names (issue 10)
+    assert "openai-api-key" not in data and data["env-file"] == str(tool.env_file())
+    assert tool.env_file().read_text() == f"AIDER_OPENAI_API_KEY={request.key}\n"
+    assert oct(tool.env_file().stat().st_mode & 0o777) == "0o600"
     settings = open_document("yaml", tool.settings_path().read_text(), "s").data
     allowed = {"name", "edit_format", "weak_model_name", "use_repo_map", "editor_model_name", "editor_edit_format"}
     assert [s["name"] for s in settings] == ["openai/" + m.id for m in request.all_models]

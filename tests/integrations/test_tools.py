@@ -312,11 +312,11 @@ def test_aider_inline_key_goes_to_a_private_env_file_not_the_yaml(isolated_home,
     engine.apply(tool, plan)
     conf = tool.conf_path().read_text()
     assert KEY not in conf and f"env-file: {tool.env_file()}" in conf
-    assert tool.env_file().read_text() == f"OPENAI_API_KEY={KEY}\n"
+    assert tool.env_file().read_text() == f"AIDER_OPENAI_API_KEY={KEY}\n"
     assert stat.S_IMODE(os.stat(tool.env_file()).st_mode) == 0o600
     validate(open_document("yaml", conf, "c").data, "aider-conf-0.82.json")
     # back to env mode: our env-file line goes, the file with the key too on remove
-    engine.apply(tool, tool.plan(make_request()))
+    engine.apply(tool, tool.plan(make_request(key_mode="env")))
     assert "env-file" not in tool.conf_path().read_text()
     engine.remove(tool)
     assert not tool.env_file().exists() and not tool.conf_path().exists()

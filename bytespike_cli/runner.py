@@ -17,7 +17,8 @@ line we show has it masked.
   ``--profile NAME`` that profile's provider is switched instead. A separate id, so it never merges with a ``[model_providers.bytespike]`` table that
   ``bytespike setup codex`` wrote (Codex rejects ``auth`` next to ``env_key``).
 - Aider: ``OPENAI_API_BASE``/``OPENAI_API_KEY`` (and Aider's own ``AIDER_`` forms, which beat its conf
-  files) and ``--model openai/<id>``.
+  files), ``--model openai/<id>`` and ``--model-metadata-file`` with the models' context windows (a
+  private temporary file that lives as long as the child), so Aider does not warn about unknown models.
 - ``--env-only``: any command, with the OpenAI and Anthropic variables set.
 - ``--via-proxy``: the same, pointed at a running ``bytespike proxy`` with a placeholder key (the proxy
   adds the real one).
@@ -86,6 +87,8 @@ class Launch:
     removed: tuple[str, ...] = ()  # what we took out
     secrets: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # (path, text): written (0600) just before the child starts and deleted when it ends
+    temp_files: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         """The ``running: …`` line: variables we set (keys masked), variables removed, the command."""
@@ -353,6 +356,7 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
     removed: list[str] = []
     argv: list[str] = [exe]
     warnings: list[str] = []
+    temp_files: list[tuple[str, str]] = []
     if tool == "claude":
         set_env["ANTHROPIC_BASE_URL"] = target.root
         set_env["ANTHROPIC_AUTH_TOKEN"] = target.key
@@ -364,6 +368,9 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
         set_env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = (fast or chat).id
         if chat.context_window and not chat.id.startswith("claude-"):
             set_env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] = str(chat.context_window)
+        if chat.max_output_tokens and not _has_option(args, "--model"):
+            # Claude Code asks for 32000 output tokens; the gateway refuses more than the model's limit
+            set_env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(chat.max_output_tokens)
         for cloud in CLAUDE_CLOUD_SWITCHES:
             if env.get(cloud):
                 removed.append(cloud)
@@ -390,8 +397,35 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
             argv += ["--model", f"openai/{chat.id}"]
         if fast is not None and not _has_option(args, "--weak-model"):
             argv += ["--weak-model", f"openai/{fast.id}"]
+        if not _has_option(args, "--model-metadata-file"):
+            metadata = _aider_metadata([chat] + ([fast] if fast is not None else []))
+            if metadata:
+                import tempfile
+                import uuid
+
+                path = os.path.join(tempfile.gettempdir(), f"bytespike-run-aider-{uuid.uuid4().hex}.json")
+                temp_files.append((path, json.dumps(metadata, indent=2)))
+                argv += ["--model-metadata-file", path]
     argv += list(args)
-    return _launch(argv, env, set_env, removed, target, warnings)
+    launch = _launch(argv, env, set_env, removed, target, warnings)
+    if temp_files:
+        import dataclasses
+
+        launch = dataclasses.replace(launch, temp_files=tuple(temp_files))
+    return launch
+
+
+def _aider_metadata(models: list) -> dict:
+    """Aider's (litellm's) model metadata for ``openai/<id>``: the same entries `setup aider` writes."""
+    metadata = {}
+    for model in models:
+        if not model.context_window:
+            continue
+        out = model.max_output_tokens or model.context_window
+        metadata[f"openai/{model.id}"] = {
+            "max_input_tokens": model.context_window, "max_output_tokens": out, "max_tokens": out,
+            "input_cost_per_token": 0, "output_cost_per_token": 0, "litellm_provider": "openai", "mode": "chat"}
+    return metadata
 
 
 def plan_env_only(command: str, args: Sequence[str], target: Target, *, env: Mapping[str, str]) -> Launch:
@@ -422,6 +456,21 @@ def execute(launch: Launch) -> int:
     SIGTERM is passed on to the child. So is SIGINT, unless the terminal already delivered it to the
     child (same foreground process group): a second Ctrl-C would make Claude Code quit at once.
     """
+    for path, text in launch.temp_files:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    try:
+        return _execute(launch)
+    finally:
+        for path, _text in launch.temp_files:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def _execute(launch: Launch) -> int:
     try:
         proc = subprocess.Popen(list(launch.argv), env=launch.env)
     except OSError as exc:

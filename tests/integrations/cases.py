@@ -145,6 +145,8 @@ def check_claude(data: dict, request: SetupRequest) -> None:
     assert data["apiKeyHelper"] == "/opt/bytespike/bin/bytespike print-key --profile default"
     assert "ANTHROPIC_API_KEY" not in env and "ANTHROPIC_AUTH_TOKEN" not in env
     assert "ANTHROPIC_SMALL_FAST_MODEL" not in env and "ANTHROPIC_MODEL" not in env
+    # Claude Code asks for 32000 output tokens unless told; the gateway refuses more than the model's limit
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == str(request.chat.max_output_tokens)
 
 
 def check_codex(data: dict, request: SetupRequest) -> None:

@@ -21,6 +21,9 @@ if sys.argv[1:] == ["--version"] and os.environ.get("STANDIN_VERSION"):
     print(os.environ["STANDIN_VERSION"])
     sys.exit(0)
 record = {{"argv": sys.argv[1:], "env": dict(os.environ)}}
+if "--model-metadata-file" in sys.argv:  # Aider's: read it now, bytespike deletes it when we exit
+    meta = sys.argv[sys.argv.index("--model-metadata-file") + 1]
+    record["metadata"] = {{"text": open(meta).read(), "mode": oct(os.stat(meta).st_mode & 0o777)}}
 if os.environ.get("STANDIN_FETCH"):
     req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/models",
                                  headers={{"x-api-key": os.environ["ANTHROPIC_AUTH_TOKEN"]}})

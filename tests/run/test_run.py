@@ -43,6 +43,8 @@ def test_claude_gets_env_only_and_its_exit_code_passes_through(cli, standin, key
     for name in CLAUDE_VARS:
         assert env[name] in BY_ID, name  # ids from the live catalogue
     assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] != env["ANTHROPIC_MODEL"]
+    # the model's output limit: Claude Code would ask for 32000 tokens, more than the gateway allows
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == str(BY_ID[env["ANTHROPIC_MODEL"]].max_output_tokens)
     assert files_under(isolated_home) == before  # nothing written
     assert "running: env -u ANTHROPIC_API_KEY" in result.stderr
     assert key not in result.stderr and key not in result.stdout and "sk-byts-…" in result.stderr
@@ -301,6 +303,11 @@ def test_aider(cli, standin, key, gateway):
     model = argv[argv.index("--model") + 1]
     assert model.startswith("openai/") and model.removeprefix("openai/") in BY_ID
     assert argv[-1] == "--yes-always"
+    # model metadata (issue 10): a private file that exists only while Aider runs
+    metadata = json.loads(seen["metadata"]["text"])
+    assert metadata[model]["max_input_tokens"] == BY_ID[model.removeprefix("openai/")].context_window
+    assert seen["metadata"]["mode"] == "0o600"
+    assert not os.path.exists(argv[argv.index("--model-metadata-file") + 1])
 
 
 def test_env_only_for_any_command(cli, standin, key, gateway, monkeypatch):

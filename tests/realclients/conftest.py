@@ -159,7 +159,9 @@ def world(request, isolated_home, gateway, tmp_path) -> World:
     exe = client_path(tool, version)
     workdir = tmp_path / "work"
     workdir.mkdir()
-    path = os.pathsep.join([str(exe.parent), str(BYTESPIKE.parent), "/usr/local/bin", "/usr/bin", "/bin"])
+    node = install.node_dir(tool, version)  # a newer Node than the machine's, when the release needs one
+    path = os.pathsep.join([*([str(node)] if node else []), str(exe.parent), str(BYTESPIKE.parent),
+                            "/usr/local/bin", "/usr/bin", "/bin"])
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ANTHROPIC_", "OPENAI_", "CODEX_", "CLAUDE_", "AIDER_", "CONTINUE_", "CLINE_"))}
     env.update(QUIET_ENV, PATH=path, HOME=str(isolated_home), NO_PROXY="127.0.0.1,localhost")

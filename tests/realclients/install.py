@@ -69,6 +69,47 @@ def latest_version(spec: dict) -> str:
     raise RuntimeError(f"pip index versions {spec['pypi']} printed no version")
 
 
+def node_major() -> int | None:
+    try:
+        out = subprocess.run(["node", "--version"], capture_output=True, text=True, timeout=30, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return int(out.stdout.strip().lstrip("v").split(".")[0])
+
+
+def node_needed(spec: dict, version: str) -> int | None:
+    """The Node major a release asks for in ``engines.node`` when the one on PATH is older (else None)."""
+    out = subprocess.run(["npm", "view", f"{spec['npm']}@{version}", "engines.node"], capture_output=True,
+                         text=True, timeout=120, check=False)
+    digits = "".join(c if c.isdigit() else " " for c in out.stdout).split()
+    wanted = int(digits[0]) if digits else None
+    current = node_major()
+    return wanted if wanted is not None and current is not None and wanted > current else None
+
+
+def install_node(major: int) -> Path:
+    """Node from the npm registry's `node` package (its binary ships in a platform package there too)."""
+    target = cache_root() / "node" / str(major)
+    if not (target / ".complete").is_file():
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        _run(["npm", "install", "--prefix", str(target), "--no-audit", "--no-fund", "--no-save",
+              "--loglevel=error", f"node@{major}"], timeout=NPM_TIMEOUT)
+        (target / ".complete").write_text("{}")
+    return target / "node_modules" / ".bin"
+
+
+def node_dir(tool: str, version: str) -> Path | None:
+    """Where the Node this install needs lives, when it is not the one on PATH."""
+    marker = install_dir(tool, version) / ".complete"
+    try:
+        found = json.loads(marker.read_text()).get("node_bin")
+    except (OSError, ValueError):
+        return None
+    return Path(found) if found else None
+
+
 def _run(argv: list[str], **kw) -> None:
     print("+", " ".join(argv), file=sys.stderr, flush=True)
     subprocess.run(argv, check=True, **kw)
@@ -84,7 +125,12 @@ def install(tool: str, version: str, spec: dict, *, quiet: bool = False) -> Path
         shutil.rmtree(target)
     target.mkdir(parents=True)
     started = time.monotonic()
+    record: dict = {}
     if "npm" in spec:
+        needed = node_needed(spec, version)
+        if needed is not None:  # e.g. Claude Code >= 2.1.2xx wants Node 22; the machine may have 20
+            record["node_bin"] = str(install_node(needed))
+            print(f"{tool} {version} needs Node {needed}: installed it from npm beside the client", file=sys.stderr)
         # --ignore-scripts is not used: several clients place their native binary in a postinstall step
         _run(["npm", "install", "--prefix", str(target), "--no-audit", "--no-fund", "--no-save",
               "--loglevel=error", f"{spec['npm']}@{version}"], timeout=NPM_TIMEOUT,
@@ -103,7 +149,8 @@ def install(tool: str, version: str, spec: dict, *, quiet: bool = False) -> Path
         (target / "bin" / spec["bin"]).symlink_to(target / "venv" / "bin" / spec["bin"])
     if not exe.exists():
         raise RuntimeError(f"{tool} {version} installed, but {exe} is missing")
-    (target / ".complete").write_text(json.dumps({"seconds": round(time.monotonic() - started, 1)}))
+    record["seconds"] = round(time.monotonic() - started, 1)
+    (target / ".complete").write_text(json.dumps(record))
     if not quiet:
         print(f"installed {tool} {version} in {time.monotonic() - started:.0f}s", file=sys.stderr)
     return exe

@@ -18,7 +18,7 @@ from typing import Mapping
 
 # tool (integrations registry name) -> (oldest, newest) release verified by tests/realclients
 VERIFIED: dict[str, tuple[str, str]] = {
-    "claude-code": ("2.1.197", "2.1.197"),
+    "claude-code": ("2.1.197", "2.1.332"),
     "codex": ("0.133.0", "0.171.0"),
     "continue": ("1.5.47", "1.5.47"),
     "cline": ("3.0.65", "3.0.65"),

@@ -83,3 +83,19 @@ def test_doctor_shows_the_version_and_warns_outside_the_range(isolated_home, bin
     code, report = Cli().doctor_json("codex")
     found = [f for f in report["findings"] if f["code"] == "codex.version-unverified"]
     assert len(found) == 1 and found[0]["status"] == "warn" and "0.200.1" in found[0]["detail"]
+
+
+def test_doctor_fails_a_legacy_profile_selector_on_current_codex(isolated_home, bin_dir, gateway, monkeypatch):
+    from bytespike_cli.fakegateway import TEST_KEYS
+
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url)
+    monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+    (isolated_home / ".codex").mkdir()
+    (isolated_home / ".codex" / "config.toml").write_text('profile = "work"\n[profiles.work]\nmodel = "gpt-5-5"\n')
+    stand_in(bin_dir, "codex", "codex-cli 0.171.0")
+    code, report = Cli().doctor_json("codex")
+    found = [f for f in report["findings"] if f["code"] == "codex.legacy-profile"]
+    assert code == 1 and len(found) == 1 and "refuses to start" in found[0]["detail"]
+    stand_in(bin_dir, "codex", "codex-cli 0.133.0")  # the last release that reads it
+    code, report = Cli().doctor_json("codex")
+    assert not [f for f in report["findings"] if f["code"] == "codex.legacy-profile"]

@@ -30,7 +30,8 @@ ENABLED = os.environ.get("BYTESPIKE_REALCLIENTS") == "1"
 LOCK_PATH = Path(os.environ.get("BYTESPIKE_REALCLIENTS_LOCK") or install.LOCK)
 LOCK = install.read_lock(LOCK_PATH)
 CACHE = install.cache_root()  # read now: the autouse fixture points XDG_CACHE_HOME into a temp home
-os.environ["BYTESPIKE_REALCLIENTS_CACHE"] = str(CACHE)
+if ENABLED:
+    os.environ["BYTESPIKE_REALCLIENTS_CACHE"] = str(CACHE)
 BYTESPIKE = Path(sys.executable).with_name("bytespike")
 CLIENT_TIMEOUT = float(os.environ.get("BYTESPIKE_REALCLIENTS_TIMEOUT", "120"))
 KEY = "sk-byts-test-default-7f3a9c2e5b1d"  # the offline gateway's "default" test key (public)
@@ -119,7 +120,7 @@ class World:
         exe = self.spec["bin"]
         return {
             "claude-code": [exe, "-p", prompt],
-            "codex": [exe, "exec", "--skip-git-repo-check", prompt],
+            "codex": [exe, "-c", "analytics.enabled=false", "exec", "--skip-git-repo-check", prompt],
             "continue": [exe, "-p", prompt],
             "cline": [exe, "--json", prompt],
             "aider": [exe, *AIDER_FLAGS, "--message", prompt],

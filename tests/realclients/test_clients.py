@@ -186,7 +186,8 @@ def test_codex_fast_profile_works_in_the_form_this_version_reads(world):
     written = "[profiles.bytespike-fast] in config.toml" if old else "bytespike-fast.config.toml"
     assert written in outcome.err
     prompt = f"fast probe {time.monotonic_ns()}"
-    answer = world.run(["codex", "--profile", "bytespike-fast", "exec", "--skip-git-repo-check", prompt])
+    answer = world.run(["codex", "--profile", "bytespike-fast", "-c", "analytics.enabled=false", "exec",
+                        "--skip-git-repo-check", prompt])
     assert_answered(world, prompt, answer, key=KEY, models=["gpt-5-4-mini"], since=0)
 
 

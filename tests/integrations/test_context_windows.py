@@ -78,3 +78,28 @@ def test_aider_metadata_from_a_catalogue_without_context_window(isolated_home, e
 def test_no_note_when_the_catalogue_says_context_window():
     model = Model.from_api({"id": "x", "family": "gpt", "context_window": 1000})
     assert context_notes((model,)) == ()
+
+
+def test_setup_says_where_the_windows_came_from(isolated_home, gateway, monkeypatch):
+    """A gateway whose catalogue has no context_window: setup still writes Aider's metadata and says why."""
+    from typer.testing import CliRunner
+
+    from bytespike_cli.fakegateway import TEST_KEYS
+    from bytespike_cli.fakegateway.catalogue import CatalogueModel
+    from tests.doctor.conftest import build_app
+
+    original = CatalogueModel.payload
+
+    def litellm_style(self):
+        item = original(self)
+        item["max_input_tokens"] = item.pop("context_window")
+        return item
+
+    monkeypatch.setattr(CatalogueModel, "payload", litellm_style)
+    monkeypatch.setenv("BYTESPIKE_BASE_URL", gateway.base_url)
+    monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
+    result = CliRunner().invoke(build_app(), ["setup", "aider", "--yes"], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    assert "from the catalogue's `max_input_tokens` field" in result.stderr
+    metadata = json.loads(get("aider").metadata_path().read_text())
+    assert all(entry["max_input_tokens"] > 0 for entry in metadata.values()) and metadata

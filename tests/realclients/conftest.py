@@ -10,7 +10,6 @@ off with the tools' own switches, under a timeout so a hung client fails instead
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -181,7 +180,3 @@ def model_requests(gateway) -> list:
 def sent_key(request) -> str | None:
     auth = request.headers.get("Authorization", "")
     return auth.removeprefix("Bearer ").strip() if auth else request.headers.get("x-api-key")
-
-
-def json_out(outcome: Outcome) -> dict:
-    return json.loads(outcome.out)

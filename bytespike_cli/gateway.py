@@ -50,6 +50,7 @@ class Model:
     input_modalities: tuple[str, ...] = ()
     native_protocols: tuple[str, ...] = ("openai",)
     low_latency: bool = False
+    context_source: str | None = None  # where context_window came from (model_limits.limits)
 
     @property
     def translated_protocols(self) -> tuple[str, ...]:
@@ -57,18 +58,22 @@ class Model:
 
     @classmethod
     def from_api(cls, item: dict[str, Any]) -> "Model":
+        from bytespike_cli.model_limits import limits
+
         family = str(item.get("family") or item.get("owned_by") or "").lower()
         model_id = str(item["id"])
+        context, output, source = limits(item)
         return cls(
             id=model_id,
             family=family,
             owned_by=str(item.get("owned_by") or ""),
-            context_window=_int_or_none(item.get("context_window")),
-            max_output_tokens=_int_or_none(item.get("max_output_tokens")),
+            context_window=context,
+            max_output_tokens=output,
             capabilities=tuple(str(c) for c in item.get("capabilities") or ()),
             input_modalities=tuple(str(c) for c in item.get("input_modalities") or ()),
             native_protocols=NATIVE_PROTOCOLS.get(family, ("openai",)),
             low_latency=bool(_LOW_LATENCY.search(model_id.lower())),
+            context_source=source,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -77,6 +82,7 @@ class Model:
             "family": self.family,
             "context_window": self.context_window,
             "max_output_tokens": self.max_output_tokens,
+            "context_source": self.context_source,
             "capabilities": list(self.capabilities),
             "native_protocols": list(self.native_protocols),
             "translated_protocols": list(self.translated_protocols),

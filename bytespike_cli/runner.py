@@ -11,12 +11,14 @@ line we show has it masked.
   settings layer, because Claude Code applies its settings files' ``env`` over the process environment
   (a ``bytespike setup claude-code`` file would otherwise win).
 - Codex: ``-c`` overrides that define a provider ``bytespike-run`` (base URL root + /v1, Responses wire,
-  key from ``BYTESPIKE_API_KEY``) and select it, through a profile of the same name (a profile's provider
-  beats a top-level ``-c model_provider``); with ``--profile NAME`` that profile's provider is switched
-  instead. A separate id, so it never merges with a ``[model_providers.bytespike]`` table that
+  key from ``BYTESPIKE_API_KEY``) and select it. Codex 0.134 and newer (``codex --version``): top-level
+  overrides only, which outrank a ``--profile`` file (a ``-c profile=…`` is refused there). Older Codex:
+  through a profile of the same name (a profile's provider beats a top-level ``-c model_provider``); with
+  ``--profile NAME`` that profile's provider is switched instead. A separate id, so it never merges with a ``[model_providers.bytespike]`` table that
   ``bytespike setup codex`` wrote (Codex rejects ``auth`` next to ``env_key``).
 - Aider: ``OPENAI_API_BASE``/``OPENAI_API_KEY`` (and Aider's own ``AIDER_`` forms, which beat its conf
-  files) and ``--model openai/<id>``.
+  files), ``--model openai/<id>`` and ``--model-metadata-file`` with the models' context windows (a
+  private temporary file that lives as long as the child), so Aider does not warn about unknown models.
 - ``--env-only``: any command, with the OpenAI and Anthropic variables set.
 - ``--via-proxy``: the same, pointed at a running ``bytespike proxy`` with a placeholder key (the proxy
   adds the real one).
@@ -85,6 +87,8 @@ class Launch:
     removed: tuple[str, ...] = ()  # what we took out
     secrets: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    # (path, text): written (0600) just before the child starts and deleted when it ends
+    temp_files: tuple[tuple[str, str], ...] = ()
 
     def describe(self) -> str:
         """The ``running: …`` line: variables we set (keys masked), variables removed, the command."""
@@ -248,6 +252,50 @@ def _codex_config(env: Mapping[str, str]) -> dict:
     return merged
 
 
+def _codex_profile_file(env: Mapping[str, str], name: str) -> dict:
+    """``$CODEX_HOME/<name>.config.toml`` (Codex >= 0.134), or {}."""
+    from pathlib import Path
+
+    from bytespike_cli.doctor.effective.common import read_data
+
+    home = Path(env.get("CODEX_HOME") or Path(env.get("HOME") or os.path.expanduser("~")) / ".codex")
+    try:
+        return read_data("toml", home / f"{name}.config.toml") or {}
+    except BytespikeError:
+        return {}
+
+
+def _codex_overrides_profile_files(args: Sequence[str], target: Target, chat, models: list,
+                                   env: Mapping[str, str]):
+    """Codex >= 0.134: ``-c`` overrides outrank the ``--profile`` file, so top-level overrides are enough.
+
+    A ``profile``/``profiles`` override would be refused ("legacy profile config is no longer supported"),
+    so none is sent. With ``--profile NAME`` the profile's own model is kept when this key offers it.
+    """
+    table = f"model_providers.{CODEX_PROVIDER}"
+    overrides = [f"model_provider={json.dumps(CODEX_PROVIDER)}",
+                 f"{table}.name={json.dumps('ByteSpike (bytespike run)')}",
+                 f"{table}.base_url={json.dumps(target.openai_base)}",
+                 f"{table}.wire_api={json.dumps('responses')}",
+                 f"{table}.env_key={json.dumps(KEY_VAR)}"]
+    warnings: list[str] = []
+    named = _option_value(args, "--profile", "-p")
+    profile_model = _codex_profile_file(env, named).get("model") if named else None
+    if not _has_option(args, "-m", "--model"):
+        if profile_model and profile_model in {m.id for m in models}:
+            pass  # the user's profile picks a model ByteSpike offers: keep it
+        else:
+            overrides.append(f"model={json.dumps(chat.id)}")
+            if profile_model:
+                warnings.append(f"Codex profile '{named}' uses model '{profile_model}', which this ByteSpike key "
+                                f"does not offer: this session uses {chat.id} (pass -m to choose)")
+    legacy = _codex_config(env).get("profile")
+    if legacy:
+        warnings.append(f"your Codex config.toml has `profile = {legacy!r}`, which this Codex refuses at start; "
+                        f"move [profiles.{legacy}] into {legacy}.config.toml and delete that line")
+    return overrides, warnings
+
+
 def _codex_overrides(args: Sequence[str], target: Target, chat, models: list, env: Mapping[str, str]):
     """``-c`` overrides that send this Codex session to ByteSpike, and warnings.
 
@@ -308,6 +356,7 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
     removed: list[str] = []
     argv: list[str] = [exe]
     warnings: list[str] = []
+    temp_files: list[tuple[str, str]] = []
     if tool == "claude":
         set_env["ANTHROPIC_BASE_URL"] = target.root
         set_env["ANTHROPIC_AUTH_TOKEN"] = target.key
@@ -319,6 +368,9 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
         set_env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] = (fast or chat).id
         if chat.context_window and not chat.id.startswith("claude-"):
             set_env["CLAUDE_CODE_MAX_CONTEXT_TOKENS"] = str(chat.context_window)
+        if chat.max_output_tokens and not _has_option(args, "--model"):
+            # Claude Code asks for 32000 output tokens; the gateway refuses more than the model's limit
+            set_env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] = str(chat.max_output_tokens)
         for cloud in CLAUDE_CLOUD_SWITCHES:
             if env.get(cloud):
                 removed.append(cloud)
@@ -327,8 +379,12 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
         argv += settings
         warnings += found
     elif tool == "codex":
+        from bytespike_cli.integrations.codex import executable_version, uses_profile_files
+
         set_env[KEY_VAR] = target.key
-        overrides, found = _codex_overrides(args, target, chat, models, env)
+        build = (_codex_overrides_profile_files if uses_profile_files(executable_version(exe))
+                 else _codex_overrides)
+        overrides, found = build(args, target, chat, models, env)
         for item in overrides:
             argv += ["-c", item]
         warnings += found
@@ -341,8 +397,35 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
             argv += ["--model", f"openai/{chat.id}"]
         if fast is not None and not _has_option(args, "--weak-model"):
             argv += ["--weak-model", f"openai/{fast.id}"]
+        if not _has_option(args, "--model-metadata-file"):
+            metadata = _aider_metadata([chat] + ([fast] if fast is not None else []))
+            if metadata:
+                import tempfile
+                import uuid
+
+                path = os.path.join(tempfile.gettempdir(), f"bytespike-run-aider-{uuid.uuid4().hex}.json")
+                temp_files.append((path, json.dumps(metadata, indent=2)))
+                argv += ["--model-metadata-file", path]
     argv += list(args)
-    return _launch(argv, env, set_env, removed, target, warnings)
+    launch = _launch(argv, env, set_env, removed, target, warnings)
+    if temp_files:
+        import dataclasses
+
+        launch = dataclasses.replace(launch, temp_files=tuple(temp_files))
+    return launch
+
+
+def _aider_metadata(models: list) -> dict:
+    """Aider's (litellm's) model metadata for ``openai/<id>``: the same entries `setup aider` writes."""
+    metadata = {}
+    for model in models:
+        if not model.context_window:
+            continue
+        out = model.max_output_tokens or model.context_window
+        metadata[f"openai/{model.id}"] = {
+            "max_input_tokens": model.context_window, "max_output_tokens": out, "max_tokens": out,
+            "input_cost_per_token": 0, "output_cost_per_token": 0, "litellm_provider": "openai", "mode": "chat"}
+    return metadata
 
 
 def plan_env_only(command: str, args: Sequence[str], target: Target, *, env: Mapping[str, str]) -> Launch:
@@ -373,6 +456,21 @@ def execute(launch: Launch) -> int:
     SIGTERM is passed on to the child. So is SIGINT, unless the terminal already delivered it to the
     child (same foreground process group): a second Ctrl-C would make Claude Code quit at once.
     """
+    for path, text in launch.temp_files:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    try:
+        return _execute(launch)
+    finally:
+        for path, _text in launch.temp_files:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def _execute(launch: Launch) -> int:
     try:
         proc = subprocess.Popen(list(launch.argv), env=launch.env)
     except OSError as exc:

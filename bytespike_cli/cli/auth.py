@@ -94,9 +94,11 @@ def login(
     config.set_profile(doc, name, base_url=target.base_url, offline=None)
     config.set_active(doc, name)
     config.save(doc)
+    previous = credentials.load_key(name)
     path = credentials.store_key(name, secret)
     _ui.result(f"✓ Logged in to {target.base_url} as profile '{name}' with {_mask(secret)}{detail}")
     _ui.info(f"key saved to {path} (mode 0600); '{name}' is now the active profile")
+    _refresh_key_copies(name, previous, secret)
     _warn_env_overrides(name, secret, base_url_given=bool(base_url))
     _ui.info("next: `bytespike chat \"hello\"` for a first answer, `bytespike setup` to wire your editors"
              + (" (with --no-verify nothing was checked: `bytespike verify`)" if no_verify else ""))
@@ -125,6 +127,18 @@ def credentials_clean(raw: str) -> str:
     from bytespike_cli import credentials
 
     return credentials.clean_key(raw) if raw.strip() else ""
+
+
+def _refresh_key_copies(profile: str, previous: str | None, secret: str) -> None:
+    """A new key for a profile: the copies that setups wrote into tools' files follow (issue 10)."""
+    from bytespike_cli.integrations.keysync import refresh_key_copies
+
+    for item in refresh_key_copies(profile, previous, secret):
+        if item.problem:
+            _ui.warn(f"{item.tool}: still has the old key ({item.problem}); run `bytespike setup {item.tool}` "
+                     "again once that is fixed")
+        else:
+            _ui.info(f"{item.tool}: the key in {', '.join(str(p) for p in item.files)} now is {_mask(secret)}")
 
 
 def _mask(key: str | None) -> str:

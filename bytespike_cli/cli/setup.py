@@ -365,6 +365,12 @@ def setup(
         )
         try:
             plan = tool.plan(request)
+            if plan.files:  # which source the written context windows came from, when not the catalogue's
+                from dataclasses import replace
+
+                from bytespike_cli.integrations.base import context_notes
+
+                plan = replace(plan, notes=plan.notes + context_notes(request.all_models))
         except BytespikeError as exc:
             if len(chosen) > 1 and not _installed(tool):
                 # naming several tools should not fail on one that is not there at all
@@ -548,6 +554,12 @@ def _list(profile: str | None, json_out: bool) -> None:
                 data["profile"] = engine.owned_profile(name)
         data["problem"] = None
         rows.append(data)
+    from bytespike_cli.compat import installed_versions
+
+    versions = installed_versions([row["tool"] for row in rows])
+    for row in rows:
+        found = versions[row["tool"]]
+        row.update(found.to_json())
     if profile:
         for row in rows:
             row["configured_for_requested_profile"] = bool(row["configured"]) and row["profile"] in (profile, None)
@@ -564,21 +576,27 @@ def _list(profile: str | None, json_out: bool) -> None:
             states.append(Text("no"))
     # TOOL, INSTALLED and BYTESPIKE stay whole; FILES gets the rest of the line, paths broken after a "/"
     fixed = max(len("TOOL"), *(len(r["tool"]) for r in rows)) + len("INSTALLED") + max(
-        len("BYTESPIKE"), *(len(t.plain) for t in states)) + 6
+        len("VERSION"), *(len(r["version"] or "-") for r in rows)) + max(
+        len("BYTESPIKE"), *(len(t.plain) for t in states)) + 8
     width = max(16, _ui.stdout().width - fixed)
     table = Table(box=None, pad_edge=False, header_style="bold")
     table.add_column("TOOL", no_wrap=True)
     table.add_column("INSTALLED", no_wrap=True)
+    table.add_column("VERSION", no_wrap=True)
     table.add_column("BYTESPIKE", no_wrap=True)
     table.add_column("FILES", overflow="fold", min_width=16)
     for row, state in zip(rows, states):
         installed = "?" if row["installed"] is None else ("yes" if row["installed"] else "no")
         files = "\n".join(line for p in row["files"] for line in _fold_path(_home_relative(Path(p)), width))
-        table.add_row(Text(row["tool"]), installed, state, Text(files))
+        version = Text(row["version"] or "-", style="yellow" if row["in_verified_range"] is False else None)
+        table.add_row(Text(row["tool"]), installed, version, state, Text(files))
     _ui.rich_result(table)
     for row in rows:
         if row.get("problem"):
             _ui.warn(f"{row['tool']}: {row['problem']}")
+        warning = versions[row["tool"]].warning()
+        if warning:
+            _ui.warn(f"{row['tool']}: {warning}")
 
 
 def _fold_path(path: str, width: int) -> list[str]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from bytespike_cli.doctor.effective import RESOLVERS, Context
-from bytespike_cli.doctor.findings import Finding, Report, fail, skip
+from bytespike_cli.doctor.findings import Finding, Report, fail, info, skip, warn
 from bytespike_cli.errors import BytespikeError, UsageError
 from bytespike_cli.settings import Resolved
 
@@ -75,6 +75,7 @@ def run_doctor(resolved: Resolved, tools: Iterable[str] | None = None, *, chat: 
                 findings.append(skip(name, "not-installed", f"{detection.title} is not installed "
                                                             f"({detection.evidence})"))
             else:
+                findings.extend(_version_findings(name, ctx))
                 for eff in RESOLVERS[name](ctx):
                     findings.extend(assess(eff, ctx, chat=chat, cache=cache))
         except UsageError:
@@ -83,3 +84,18 @@ def run_doctor(resolved: Resolved, tools: Iterable[str] | None = None, *, chat: 
             findings.append(fail(name, "unreadable", exc.message, exc.hint, exc.exit_code))
         add(findings)
     return report
+
+
+def _version_findings(name: str, ctx: Context) -> list[Finding]:
+    """The installed release, and a warning when the real-client suite did not verify it (issue 10)."""
+    from bytespike_cli.compat import installed_version
+
+    found = installed_version(name, ctx.env)
+    if found.program is None or found.version is None:
+        return []
+    if found.in_range is False:
+        return [warn(name, "version-unverified", found.warning() or "",
+                     f"bytespike was verified with {found.program} {found.verified_text}; if something does not "
+                     "work, say which version you run when you report it")]
+    verified = f" (verified: {found.verified_text})" if found.verified_text else ""
+    return [info(name, "version", f"{found.program} {found.version}{verified}")]

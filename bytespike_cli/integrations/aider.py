@@ -7,11 +7,15 @@ What we write (notes/editor-facts.md §4, Aider-AI/aider ``aider/main.py``, ``ai
   key stops Aider from starting): edit format, repo map, weak/editor model names.
 - ``~/.aider.model.metadata.json``: context window and output limit per ``openai/<id>``, so Aider stops
   warning about unknown models.
-- The key: Aider has no command hook. ``--key-mode env`` (default): nothing is written, the user
-  exports ``AIDER_OPENAI_API_KEY`` (Aider's own variable for ``openai-api-key``, so a shell
-  ``OPENAI_API_KEY`` meant for OpenAI stays untouched). ``--key-mode inline``: the key goes into a
-  bytespike-owned 0600 dotenv that the conf names as ``env-file`` (Aider loads it last), never into the
-  YAML nor the shared ``~/.env``.
+- The key: Aider has no command hook. ``--key-mode inline`` (default): the key goes into a
+  bytespike-owned 0600 dotenv (``aider.env`` beside bytespike's own config, as private as its key file)
+  that the conf names as ``env-file``, never into the YAML nor the shared ``~/.env``. Aider loads the
+  ``.env`` files it always reads and then ``env-file``, each with python-dotenv ``override=True``, and
+  parses its options again afterwards (aider/main.py ``load_dotenv_files`` at 0.86.2), so Aider works
+  right after setup with no export. The variable is ``AIDER_OPENAI_API_KEY`` (Aider's own name for
+  ``openai-api-key``: a shell ``OPENAI_API_KEY`` meant for OpenAI is left alone). ``bytespike login``
+  refreshes the copy when the profile's key changes (integrations/keysync.py).
+  ``--key-mode env``: nothing is written, the user exports ``AIDER_OPENAI_API_KEY``.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def aider_name(model_id: str) -> str:
 class Aider(Integration):
     name = "aider"
     title = "Aider"
-    key_modes = ("env", "inline")
+    key_modes = ("inline", "env")  # inline: bytespike's own 0600 env-file, so Aider needs no export
 
     def conf_path(self) -> Path:
         return self.home() / ".aider.conf.yml"
@@ -95,8 +99,13 @@ class Aider(Integration):
         secrets: tuple[str, ...] = ()
         if mode == "inline":
             conf.append(Set(("env-file",), str(self.env_file())))
-            files.append(FilePlan(self.env_file(), "dotenv", (Set(("OPENAI_API_KEY",), request.key),), secret=True))
+            files.append(FilePlan(self.env_file(), "dotenv", (
+                Set((KEY_VAR,), request.key),
+                Delete(("OPENAI_API_KEY",), only_if_ours=True),  # what setups before issue 10 wrote
+            ), secret=True))
             secrets = (request.key,) if request.key else ()
+            notes.append(f"the key is in {self.env_file()} (mode 0600), which Aider loads through `env-file`; "
+                         "`bytespike login` keeps it up to date")
         else:
             conf.append(Delete(("env-file",), only_if_ours=True))
             notes.append(f"export {KEY_VAR}=\"$(bytespike print-key --profile {request.profile})\" in your shell "

@@ -310,6 +310,18 @@ def model_context(model: "Model") -> int | None:
     return model.context_window if model.context_window and model.context_window > 0 else None
 
 
+def context_notes(models: tuple["Model", ...]) -> tuple[str, ...]:
+    """Say where context windows came from when it was not the catalogue's own ``context_window``."""
+    from bytespike_cli.model_limits import CATALOGUE, describe_source
+
+    by_source: dict[str, list[str]] = {}
+    for model in models:
+        source = getattr(model, "context_source", CATALOGUE)
+        if source != CATALOGUE:
+            by_source.setdefault(describe_source(source), []).append(model.id)
+    return tuple(f"context window of {', '.join(ids)}: from {where}" for where, ids in by_source.items())
+
+
 def supports_images(model: "Model") -> bool:
     return "vision" in model.capabilities or "image" in model.input_modalities
 

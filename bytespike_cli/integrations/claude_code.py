@@ -8,6 +8,10 @@ What we write (notes/editor-facts.md §1):
   deprecated ``ANTHROPIC_SMALL_FAST_MODEL`` is not written).
 - ``env.CLAUDE_CODE_MAX_CONTEXT_TOKENS`` when the chat model is not a Claude id (Claude Code would
   assume 200k).
+- ``env.CLAUDE_CODE_MAX_OUTPUT_TOKENS`` = the smallest output limit of the chat models, when the catalogue
+  (or the documented table) knows it: Claude Code 2.1 asks for ``max_tokens`` 32000 by default, and the
+  gateway refuses more than a model's limit ("max_tokens: 32000 > 8192"), so without it every request
+  fails (seen with the real client in tests/realclients).
 - Credential: ``apiKeyHelper`` = ``<abs path>/bytespike print-key --profile P`` (default; the key never
   lands in the file and a rotation needs no new setup), or ``env.ANTHROPIC_AUTH_TOKEN`` with
   ``--key-mode inline`` (file kept 0600), or nothing with ``--key-mode env`` (the user exports
@@ -99,6 +103,11 @@ class ClaudeCode(Integration):
         ]
         if request.fast_model is not None:
             edits.append(Set(("env", "ANTHROPIC_DEFAULT_HAIKU_MODEL"), request.fast_model.id))
+        outputs = [m.max_output_tokens for m in (chat, opus) if m.max_output_tokens]
+        if outputs:
+            edits.append(Set(("env", "CLAUDE_CODE_MAX_OUTPUT_TOKENS"), str(min(outputs))))
+        else:
+            edits.append(Delete(("env", "CLAUDE_CODE_MAX_OUTPUT_TOKENS"), only_if_ours=True))
         context = model_context(chat)
         if context and not chat.id.startswith("claude-"):
             edits.append(Set(("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS"), str(context)))
@@ -150,7 +159,8 @@ class ClaudeCode(Integration):
             return Plan(self.name)
         edits = [Delete(("env", name)) for name in (
             "ANTHROPIC_BASE_URL", "ANTHROPIC_DEFAULT_SONNET_MODEL", "ANTHROPIC_DEFAULT_OPUS_MODEL",
-            "ANTHROPIC_DEFAULT_HAIKU_MODEL", "CLAUDE_CODE_MAX_CONTEXT_TOKENS", "ANTHROPIC_AUTH_TOKEN",
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL", "CLAUDE_CODE_MAX_CONTEXT_TOKENS", "CLAUDE_CODE_MAX_OUTPUT_TOKENS",
+            "ANTHROPIC_AUTH_TOKEN",
         ) if name in env]
         if is_bytespike_command(data.get("apiKeyHelper") if isinstance(data.get("apiKeyHelper"), str) else None):
             edits.append(Delete(("apiKeyHelper",)))

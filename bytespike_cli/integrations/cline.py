@@ -58,6 +58,11 @@ from bytespike_cli.integrations.base import (
 EXTENSION_ID = "saoudrizwan.claude-dev"
 FILE_STORE_SINCE = (3, 66, 0)  # commit 6ed3944f: VS Code storage exported to ~/.cline/data
 LEGACY_PROVIDER = "openai"  # "OpenAI Compatible" in Cline's provider list
+# The Cline CLI 3.0.65 bundle computes a request's max_tokens as min(32000, the model's maxOutputTokens), and
+# the model info it builds for an openai-compatible provider has no maxOutputTokens (neither providers.json's
+# maxTokens nor models.json's reach it): seen with the real CLI in tests/realclients, read in the
+# @cline/cli-linux-x64 3.0.65 bundle (`yc=32000`, the max-tokens resolver next to it).
+CLI_DEFAULT_OUTPUT_TOKENS = 32_000
 SDK_PROVIDER = "openai-compatible"
 STORE_VERSION = 1
 
@@ -275,6 +280,13 @@ class Cline(Integration):
         warnings = [f"{i.editor}'s Cline {i.version_text} is older than 3.66 and keeps its own settings in "
                     f"{i.editor}'s encrypted storage: it will not see this change until it is updated"
                     for i in self.extension_installs() if not i.uses_file_store]
+        limit = chat.max_output_tokens
+        if limit and limit < CLI_DEFAULT_OUTPUT_TOKENS:
+            warnings.append(
+                f"the Cline CLI (3.0) asks for {CLI_DEFAULT_OUTPUT_TOKENS} output tokens on an OpenAI-compatible "
+                f"provider whatever its settings say, and {chat.id} allows {limit}: the gateway will refuse its "
+                f"requests; pick a model with an output limit of {CLI_DEFAULT_OUTPUT_TOKENS} or more with --model "
+                "(`bytespike models` shows MAX OUT)")
         return Plan(self.name, tuple(files), tuple(notes), tuple(warnings), (key,) if key else ())
 
     def _provider_edits(self, request: SetupRequest, key: str) -> tuple:

@@ -15,9 +15,17 @@ What we write (notes/editor-facts.md §2, read from openai/codex source):
     command = "/abs/path/bytespike"
     args = ["print-key", "--profile", "<p>"]
 
-    [profiles.bytespike-fast]             # Codex has no fast slot: `codex --profile bytespike-fast`
+    # Codex has no fast slot: `codex --profile bytespike-fast` selects a profile with the fast model.
+    # Codex >= 0.134 reads it from its own file, $CODEX_HOME/bytespike-fast.config.toml:
     model_provider = "bytespike"
     model = "<fast>"
+    # older Codex reads [profiles.bytespike-fast] in config.toml, which >= 0.134 refuses outright
+    # ("--profile x cannot be used while config.toml contains legacy [profiles.x]").
+
+Profile files: openai/codex PR #23883 (`--profile` selects ``<name>.config.toml``) and PR #24051 (legacy
+``profile = "x"`` / ``[profiles.x]`` rejected, core/src/config/mod.rs at 3d923366eca10a29143623124c6c6e538f058269);
+first release with them: 0.134.0 (checked on the real binaries: 0.133.0 reads the table, 0.134.0 refuses it).
+When ``codex --version`` cannot be read, the current form (the file) is written.
 
 Why top level rather than only a profile: `bytespike setup codex` should make plain ``codex`` work;
 the user's previous ``model``/``model_provider`` are recorded and put back by ``--remove``.
@@ -54,12 +62,29 @@ from bytespike_cli.integrations.base import (
 PROVIDER = "bytespike"
 FAST_PROFILE = "bytespike-fast"
 AUTH_MIN_VERSION = (0, 118, 0)
+PROFILE_FILES_VERSION = (0, 134, 0)  # profiles live in $CODEX_HOME/<name>.config.toml from this release
 _OPENAI_SLUG = re.compile(r"^(gpt-|o[0-9]|codex-)")
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
     match = re.search(r"(\d+)\.(\d+)\.(\d+)", text or "")
     return tuple(int(x) for x in match.groups()) if match else None  # type: ignore[return-value]
+
+
+def executable_version(exe: str | None) -> tuple[int, int, int] | None:
+    """``codex --version`` of one executable (None when it does not answer)."""
+    if not exe:
+        return None
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return parse_version(out.stdout + out.stderr)
+
+
+def uses_profile_files(version: tuple[int, int, int] | None) -> bool:
+    """True when this Codex reads profiles from ``<name>.config.toml`` (unknown version: the current form)."""
+    return version is None or version >= PROFILE_FILES_VERSION
 
 
 class Codex(Integration):
@@ -78,16 +103,12 @@ class Codex(Integration):
     def files(self) -> tuple[Path, ...]:
         return (self.config_path(),)
 
+    def profile_path(self, name: str = FAST_PROFILE) -> Path:
+        return self.codex_home() / f"{name}.config.toml"
+
     def version(self) -> tuple[int, int, int] | None:
         """``codex --version`` (None when Codex is not on PATH or does not answer)."""
-        exe = self.which("codex")
-        if not exe:
-            return None
-        try:
-            out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10, check=False)
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return parse_version(out.stdout + out.stderr)
+        return executable_version(self.which("codex"))
 
     def _read(self) -> dict:
         path = self.config_path()
@@ -119,12 +140,11 @@ class Codex(Integration):
         mode = self.key_mode(request)
         notes: list[str] = []
         warnings: list[str] = []
+        version = self.version()
         if mode == "helper":
-            version = self.version()
             if version is not None and version < AUTH_MIN_VERSION:
-                shown = ".".join(map(str, version))
                 warnings.append(
-                    f"Codex {shown} ignores a provider `auth` command (added in 0.118): using env_key "
+                    f"Codex {_shown(version)} ignores a provider `auth` command (added in 0.118): using env_key "
                     f"{ENV_VAR} instead; upgrade Codex and run setup again to drop the variable"
                 )
                 mode = "env"
@@ -163,21 +183,41 @@ class Codex(Integration):
             edits.append(Set(table + ("experimental_bearer_token",), request.key))
             secrets = (request.key,) if request.key else ()
         edits.extend(Delete(table + (key,)) for key in others)
+        current = self._read()
+        extra_files: list[FilePlan] = []
         if request.fast_model is not None:
-            edits.append(Set(("profiles", FAST_PROFILE, "model_provider"), PROVIDER))
-            edits.append(Set(("profiles", FAST_PROFILE, "model"), request.fast_model.id))
-            notes.append(f"for the fast model run `codex --profile {FAST_PROFILE}`")
-        warnings.extend(self._default_profile_warnings(self._read(), request))
+            if uses_profile_files(version):
+                extra_files.append(FilePlan(self.profile_path(), "toml", (
+                    Set(("model_provider",), PROVIDER), Set(("model",), request.fast_model.id))))
+                legacy = ((current.get("profiles") or {}).get(FAST_PROFILE) or {})
+                if legacy.get("model_provider") == PROVIDER:  # ours, from a setup for an older Codex
+                    edits.append(Delete(("profiles", FAST_PROFILE)))
+                    if len(current.get("profiles") or {}) == 1:
+                        edits.append(Delete(("profiles",)))
+                form = (f"{self.profile_path()} (Codex {_shown(version)} reads profiles from their own file)"
+                        if version else f"{self.profile_path()} (the profile file of Codex 0.134 and newer; "
+                        "an older Codex needs `bytespike setup codex` again once it is on PATH)")
+            else:
+                edits.append(Set(("profiles", FAST_PROFILE, "model_provider"), PROVIDER))
+                edits.append(Set(("profiles", FAST_PROFILE, "model"), request.fast_model.id))
+                form = f"[profiles.{FAST_PROFILE}] in config.toml (Codex {_shown(version)} predates profile files)"
+            notes.append(f"for the fast model run `codex --profile {FAST_PROFILE}`: written as {form}")
+        warnings.extend(self._default_profile_warnings(current, request, version))
         notes.append("restart running Codex sessions (and the IDE extension / desktop app) to pick up the change")
         path = self.config_path()
-        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline"),),
+        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline"), *extra_files),
                     tuple(notes), tuple(warnings), secrets, key_mode=mode)
 
-    def _default_profile_warnings(self, current: dict, request: SetupRequest) -> list[str]:
+    def _default_profile_warnings(self, current: dict, request: SetupRequest,
+                                  version: tuple[int, int, int] | None = None) -> list[str]:
         """A `profile = "x"` at the top applies that profile's keys over ours at every start: say which."""
         name = current.get("profile")
         if not isinstance(name, str) or not name:
             return []
+        if uses_profile_files(version):
+            return [f"{self.config_path()} has `profile = {name!r}`, which Codex 0.134 and newer refuse "
+                    f"(\"legacy profile config is no longer supported\"): Codex will not start until that line "
+                    f"goes; move [profiles.{name}] into {self.profile_path(name)} and run `codex --profile {name}`"]
         profile = (current.get("profiles") or {}).get(name)
         where = f"{self.config_path()} selects profile {name!r} by default"
         if not isinstance(profile, dict):
@@ -203,8 +243,19 @@ class Codex(Integration):
         profile = (data.get("profiles") or {}).get(FAST_PROFILE) or {}
         if profile.get("model_provider") == PROVIDER:
             edits.append(Delete(("profiles", FAST_PROFILE)))
-        if not edits:
+        files = [FilePlan(self.config_path(), "toml", tuple(edits))] if edits else []
+        raw = read_bytes(self.profile_path())
+        if raw is not None:
+            own = open_document("toml", decode_text(raw, self.profile_path()), self.profile_path()).data
+            if own.get("model_provider") == PROVIDER:
+                files.append(FilePlan(self.profile_path(), "toml", tuple(
+                    Delete((key,)) for key in ("model_provider", "model") if key in own)))
+        if not files:
             return Plan(self.name)
         warnings = ("no record of the original settings: the ByteSpike provider was removed, "
                     "but `model` was left as it is",)
-        return Plan(self.name, (FilePlan(self.config_path(), "toml", tuple(edits)),), warnings=warnings)
+        return Plan(self.name, tuple(files), warnings=warnings)
+
+
+def _shown(version: tuple[int, int, int] | None) -> str:
+    return ".".join(map(str, version)) if version else "?"

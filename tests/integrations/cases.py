@@ -145,6 +145,8 @@ def check_claude(data: dict, request: SetupRequest) -> None:
     assert data["apiKeyHelper"] == "/opt/bytespike/bin/bytespike print-key --profile default"
     assert "ANTHROPIC_API_KEY" not in env and "ANTHROPIC_AUTH_TOKEN" not in env
     assert "ANTHROPIC_SMALL_FAST_MODEL" not in env and "ANTHROPIC_MODEL" not in env
+    # Claude Code asks for 32000 output tokens unless told; the gateway refuses more than the model's limit
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == str(request.chat.max_output_tokens)
 
 
 def check_codex(data: dict, request: SetupRequest) -> None:
@@ -156,7 +158,8 @@ def check_codex(data: dict, request: SetupRequest) -> None:
                                 "args": ["print-key", "--profile", "default"]}
     assert not {"env_key", "experimental_bearer_token", "requires_openai_auth"} & set(provider)
     assert data["model_provider"] == "bytespike" and data["model"] == request.chat.id
-    assert data["profiles"]["bytespike-fast"] == {"model_provider": "bytespike", "model": request.fast_model.id}
+    # no codex on PATH: the fast profile goes to its own file (Codex >= 0.134 refuses a legacy table)
+    assert "bytespike-fast" not in (data.get("profiles") or {})
     assert "openai" not in data["model_providers"]
 
 
@@ -179,8 +182,11 @@ def check_aider(data: dict, request: SetupRequest) -> None:
     assert data["openai-api-base"] == request.base_url + "/v1"
     assert data["model"] == "openai/" + request.chat.id
     assert data["weak-model"] == "openai/" + request.fast_model.id
-    assert "openai-api-key" not in data and "env-file" not in data  # env key mode: no key anywhere
     tool = Aider()
+    # default key mode: the key only in bytespike's own 0600 env-file, which the conf names (issue 10)
+    assert "openai-api-key" not in data and data["env-file"] == str(tool.env_file())
+    assert tool.env_file().read_text() == f"AIDER_OPENAI_API_KEY={request.key}\n"
+    assert oct(tool.env_file().stat().st_mode & 0o777) == "0o600"
     settings = open_document("yaml", tool.settings_path().read_text(), "s").data
     allowed = {"name", "edit_format", "weak_model_name", "use_repo_map", "editor_model_name", "editor_edit_format"}
     assert [s["name"] for s in settings] == ["openai/" + m.id for m in request.all_models]

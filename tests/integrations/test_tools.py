@@ -212,7 +212,8 @@ def test_codex_context_window_for_gateway_ids(isolated_home):
     assert values[("model_context_window",)] == 200000
 
 
-def test_codex_home_is_honoured_and_user_profile_warned(isolated_home, monkeypatch):
+def test_codex_home_is_honoured_and_user_profile_warned(isolated_home, tmp_path, monkeypatch):
+    fake_codex(tmp_path, monkeypatch, "0.133.0")  # the last release that reads a default profile
     monkeypatch.setenv("CODEX_HOME", str(isolated_home / "cx"))
     tool = Codex()
     assert tool.files() == (isolated_home / "cx" / "config.toml",)
@@ -228,8 +229,10 @@ def test_codex_home_is_honoured_and_user_profile_warned(isolated_home, monkeypat
     ('[profiles.work]\napproval_policy = "never"\n', None),
     ("", "not defined there"),
 ])
-def test_codex_default_profile_warning_names_what_overrides_ours(isolated_home, profile, expected):
-    """Review P7: a default profile that sets only `model` sends its model to ByteSpike."""
+def test_codex_default_profile_warning_names_what_overrides_ours(isolated_home, tmp_path, monkeypatch, profile,
+                                                                 expected):
+    """Review P7: a default profile that sets only `model` sends its model to ByteSpike (Codex < 0.134)."""
+    fake_codex(tmp_path, monkeypatch, "0.133.0")
     tool = Codex()
     tool.config_path().parent.mkdir()
     tool.config_path().write_text('profile = "work"\n' + profile)
@@ -309,11 +312,11 @@ def test_aider_inline_key_goes_to_a_private_env_file_not_the_yaml(isolated_home,
     engine.apply(tool, plan)
     conf = tool.conf_path().read_text()
     assert KEY not in conf and f"env-file: {tool.env_file()}" in conf
-    assert tool.env_file().read_text() == f"OPENAI_API_KEY={KEY}\n"
+    assert tool.env_file().read_text() == f"AIDER_OPENAI_API_KEY={KEY}\n"
     assert stat.S_IMODE(os.stat(tool.env_file()).st_mode) == 0o600
     validate(open_document("yaml", conf, "c").data, "aider-conf-0.82.json")
     # back to env mode: our env-file line goes, the file with the key too on remove
-    engine.apply(tool, tool.plan(make_request()))
+    engine.apply(tool, tool.plan(make_request(key_mode="env")))
     assert "env-file" not in tool.conf_path().read_text()
     engine.remove(tool)
     assert not tool.env_file().exists() and not tool.conf_path().exists()

@@ -373,3 +373,14 @@ def test_uninstalled_leftover_and_new_build_count_as_current(home, empty_path):
     tool = tool_for(home)
     assert [i.version_text for i in tool.extension_installs()] == ["3.70.1"]
     assert tool.old_vscode_only() == [] and len(tool.plan(make_request()).files) == 4
+
+
+def test_cline_cli_output_limit_is_warned_when_the_model_allows_less(isolated_home):
+    """Issue 10: the Cline CLI sends max_tokens 32000 on an OpenAI-compatible provider whatever it is told."""
+    from bytespike_cli.integrations.cline import Cline
+    from tests.integrations.helpers import GPT, make_request, model
+
+    big = model("claude-opus-4-8", "claude", 200000, 32768, ("text", "tool_use", "streaming"))
+    warned = [w for w in Cline().plan(make_request(chat=(GPT,), fast=None)).warnings if "32000 output tokens" in w]
+    assert len(warned) == 1 and "gpt-5-5 allows 16384" in warned[0]
+    assert not [w for w in Cline().plan(make_request(chat=(big,), fast=None)).warnings if "32000" in w]

@@ -14,9 +14,16 @@ from tests.doctor.conftest import Cli
 
 # Records argv and the environment to $STANDIN_RECORD, optionally asks $ANTHROPIC_BASE_URL/v1/models
 # with the key it was given (to prove a proxy adds the real one), then exits with $STANDIN_EXIT.
+# `--version` prints $STANDIN_VERSION when it is set (Codex's config rules depend on its version).
 STANDIN = """#!{python}
 import json, os, sys, urllib.request
+if sys.argv[1:] == ["--version"] and os.environ.get("STANDIN_VERSION"):
+    print(os.environ["STANDIN_VERSION"])
+    sys.exit(0)
 record = {{"argv": sys.argv[1:], "env": dict(os.environ)}}
+if "--model-metadata-file" in sys.argv:  # Aider's: read it now, bytespike deletes it when we exit
+    meta = sys.argv[sys.argv.index("--model-metadata-file") + 1]
+    record["metadata"] = {{"text": open(meta).read(), "mode": oct(os.stat(meta).st_mode & 0o777)}}
 if os.environ.get("STANDIN_FETCH"):
     req = urllib.request.Request(os.environ["ANTHROPIC_BASE_URL"] + "/v1/models",
                                  headers={{"x-api-key": os.environ["ANTHROPIC_AUTH_TOKEN"]}})

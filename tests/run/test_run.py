@@ -43,6 +43,8 @@ def test_claude_gets_env_only_and_its_exit_code_passes_through(cli, standin, key
     for name in CLAUDE_VARS:
         assert env[name] in BY_ID, name  # ids from the live catalogue
     assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] != env["ANTHROPIC_MODEL"]
+    # the model's output limit: Claude Code would ask for 32000 tokens, more than the gateway allows
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == str(BY_ID[env["ANTHROPIC_MODEL"]].max_output_tokens)
     assert files_under(isolated_home) == before  # nothing written
     assert "running: env -u ANTHROPIC_API_KEY" in result.stderr
     assert key not in result.stderr and key not in result.stdout and "sk-byts-…" in result.stderr
@@ -217,7 +219,8 @@ AZURE_PROFILE = ('profile = "work"\n[profiles.work]\nmodel_provider = "azure"\nm
                  'env_key = "AZURE_OPENAI_API_KEY"\n')
 
 
-def test_codex_session_goes_to_bytespike_despite_a_selected_profile(cli, standin, key, gateway, isolated_home):
+def test_codex_session_goes_to_bytespike_despite_a_selected_profile(cli, standin, key, gateway, isolated_home, monkeypatch):
+    monkeypatch.setenv("STANDIN_VERSION", "codex-cli 0.133.0")  # profiles in config.toml: before 0.134
     (isolated_home / ".codex").mkdir()
     (isolated_home / ".codex" / "config.toml").write_text(AZURE_PROFILE)
     standin.install("codex")
@@ -230,7 +233,8 @@ def test_codex_session_goes_to_bytespike_despite_a_selected_profile(cli, standin
     assert "selects profile 'work'" in result.stderr and "--profile work" in result.stderr
 
 
-def test_codex_profile_named_by_the_user_is_redirected(cli, standin, key, gateway, isolated_home):
+def test_codex_profile_named_by_the_user_is_redirected(cli, standin, key, gateway, isolated_home, monkeypatch):
+    monkeypatch.setenv("STANDIN_VERSION", "codex-cli 0.133.0")  # profiles in config.toml: before 0.134
     (isolated_home / ".codex").mkdir()
     (isolated_home / ".codex" / "config.toml").write_text(AZURE_PROFILE)
     standin.install("codex")
@@ -244,6 +248,42 @@ def test_codex_profile_named_by_the_user_is_redirected(cli, standin, key, gatewa
         model_override = f"profiles.{name}.model=" in " ".join(argv)
         assert model_override is not keeps_model  # gpt-5-4-mini is on ByteSpike; the Azure deployment is not
     assert "'my-azure-deployment', which this ByteSpike key does not offer" in result.stderr
+
+
+CURRENT_CODEX = "codex-cli 0.171.0"
+
+
+def test_current_codex_gets_no_profile_override(cli, standin, key, gateway, isolated_home, monkeypatch):
+    """Issue 10 item 1: Codex >= 0.134 refuses `-c profile=…` ("legacy profile config is no longer supported")."""
+    monkeypatch.setenv("STANDIN_VERSION", CURRENT_CODEX)
+    standin.install("codex")
+    result = cli("run", "codex", "--", "exec", "hello")
+    assert result.exit_code == 0, result.stderr
+    argv = standin.record()["argv"]
+    overrides = [argv[i + 1] for i, a in enumerate(argv) if a == "-c"]
+    assert not any(o.startswith(("profile=", "profiles.")) for o in overrides)
+    provider, table = codex_provider("", argv)
+    assert provider == "bytespike-run" and table["base_url"] == gateway.base_url + "/v1"
+
+
+def test_current_codex_profile_file_keeps_its_model_and_legacy_selector_is_warned(cli, standin, key, gateway,
+                                                                                  isolated_home, monkeypatch):
+    monkeypatch.setenv("STANDIN_VERSION", CURRENT_CODEX)
+    codex_home = isolated_home / ".codex"
+    codex_home.mkdir()
+    (codex_home / "fast.config.toml").write_text('model_provider = "azure"\nmodel = "gpt-5-4-mini"\n')
+    (codex_home / "work.config.toml").write_text('model = "my-azure-deployment"\n')
+    standin.install("codex")
+    result = cli("run", "codex", "--profile", "fast")
+    argv = standin.record()["argv"]
+    assert result.exit_code == 0 and argv[-2:] == ["--profile", "fast"]
+    assert not any(a.startswith("model=") for a in argv)  # gpt-5-4-mini is on ByteSpike: the profile's model
+    assert 'model_provider="bytespike-run"' in argv  # -c outranks the profile file's provider
+    result = cli("run", "codex", "--profile", "work")
+    assert any(a.startswith("model=") for a in standin.record()["argv"])
+    assert "'my-azure-deployment', which this ByteSpike key does not offer" in result.stderr
+    (codex_home / "config.toml").write_text('profile = "work"\n')
+    assert "which this Codex refuses at start" in cli("run", "codex").stderr
 
 
 def test_codex_user_model_is_kept(cli, standin, key):
@@ -263,6 +303,11 @@ def test_aider(cli, standin, key, gateway):
     model = argv[argv.index("--model") + 1]
     assert model.startswith("openai/") and model.removeprefix("openai/") in BY_ID
     assert argv[-1] == "--yes-always"
+    # model metadata (issue 10): a private file that exists only while Aider runs
+    metadata = json.loads(seen["metadata"]["text"])
+    assert metadata[model]["max_input_tokens"] == BY_ID[model.removeprefix("openai/")].context_window
+    assert seen["metadata"]["mode"] == "0o600"
+    assert not os.path.exists(argv[argv.index("--model-metadata-file") + 1])
 
 
 def test_env_only_for_any_command(cli, standin, key, gateway, monkeypatch):

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 from bytespike_cli.doctor.effective.common import (
@@ -93,6 +94,16 @@ def resolve(ctx: Context) -> list[Effective]:
     profile_name = merged.get("profile")
     profile: dict = {}
     if profile_name:
+        from bytespike_cli.integrations.codex import PROFILE_FILES_VERSION, executable_version
+
+        version = executable_version(shutil.which("codex", path=ctx.env.get("PATH")))
+        if version is not None and version >= PROFILE_FILES_VERSION:  # openai/codex PR #24051, release 0.134
+            eff.findings.append(fail(
+                TOOL, "legacy-profile",
+                f"{where('profile', lambda d: d.get('profile'))} selects profile '{profile_name}': Codex "
+                f"{'.'.join(map(str, version))} refuses to start (\"legacy profile config is no longer supported\")",
+                f"delete that line; move [profiles.{profile_name}] into {profile_name}.config.toml beside "
+                f"config.toml and run `codex --profile {profile_name}`", 9))
         profile = (merged.get("profiles") or {}).get(profile_name)
         if not isinstance(profile, dict):
             eff.findings.append(fail(TOOL, "missing-profile",

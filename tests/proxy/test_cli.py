@@ -185,3 +185,42 @@ def test_offline_serves_a_newcomer_with_no_key_and_warms_models():
     assert all(d["status"] == 200 for d in warm.values())
     served = [d for d in docs if d.get("status") == 200 and not d.get("warm")]
     assert served and served[0]["model"] == "gpt-5-5" and served[0]["credits_remaining"] is not None
+
+
+def test_the_banner_leads_with_the_listen_address_and_gives_export_lines(gateway):
+    running = Running(["--upstream", gateway.base_url], _env(BYTESPIKE_API_KEY=CANARY))
+    lines = list(running.stderr_lines)
+    while not lines[-1].startswith("Ctrl-C to stop"):
+        lines.append(running.proc.stderr.readline())
+    code, out, _ = running.stop()
+    err = "".join(lines)
+    assert lines[0].startswith(f"bytespike proxy listening on {running.url} → {gateway.base_url}")
+    assert f"export OPENAI_BASE_URL={running.url}/v1" in err
+    assert f"export ANTHROPIC_BASE_URL={running.url}" in err
+    assert CANARY not in err + out
+
+
+def test_a_mistyped_warm_model_is_refused_at_start_with_the_closest_id(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "bytespike_cli", "proxy", "--offline", "--port", "0",
+                           "--warm", "claude-haiku-45"], capture_output=True, text=True, timeout=60,
+                          env=_env(BYTESPIKE_HOME=str(tmp_path)))
+    assert done.returncode == 5
+    assert "--warm claude-haiku-45" in done.stderr and "did you mean claude-haiku-4-5" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_busy_port_hint_names_another_port(monkeypatch):
+    monkeypatch.setenv("BYTESPIKE_API_KEY", CANARY)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(_cli_app(), ["proxy", "--port", str(port), "--upstream", "http://127.0.0.1:9"])
+    assert result.exit_code == 2
+    assert f"--port {port + 1}" in result.output and f"--port {port}\n" not in result.output
+
+
+def test_plain_http_to_another_host_needs_insecure(monkeypatch):
+    monkeypatch.setenv("BYTESPIKE_API_KEY", CANARY)
+    result = CliRunner().invoke(_cli_app(), ["proxy", "--port", "0", "--upstream", "http://gateway.example.com"])
+    assert result.exit_code == 2 and "clear text" in result.output and "--insecure" in result.output

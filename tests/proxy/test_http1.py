@@ -66,3 +66,89 @@ def test_a_head_is_forwarded_in_canonical_form_with_its_names_and_values_kept():
     req = parse_head(b"POST /v1/x HTTP/1.1\r\nHost: 127.0.0.1:1\r\nX-Mixed-Case:  value with  spaces \r\nEmpty:")
     assert (req.method, req.path, req.target, req.host) == (b"POST", b"/v1/x", b"/v1/x", b"127.0.0.1:1")
     assert req.header_lines == [b"X-Mixed-Case: value with  spaces", b"Empty: "]
+
+
+# ---- the hand-written scanner agrees with h11 and llhttp on every input it accepts ----------------------
+
+import h11  # noqa: E402
+import httptools  # noqa: E402
+
+_RESPONSE_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+_NASTY = [b"\r", b"\n", b"\r\n", b" ", b"\t", b";", b"=", b"\"", b"\x00", b"\x0b", b"0", b"a", b"Z", b"x",
+          b"-", b"+", b"_", b"\x7f", b"\xff", b":", b"0\r\n\r\n"]
+
+
+def _h11_end(body: bytes) -> int | None:
+    """Offset where h11 (reading a response) finds the end of the chunked body; None if it rejects it."""
+    conn = h11.Connection(h11.CLIENT)
+    conn.send(h11.Request(method="GET", target="/", headers=[("Host", "x")]))
+    conn.send(h11.EndOfMessage())
+    conn.receive_data(_RESPONSE_HEAD)
+    fed = 0
+    for i in range(len(body)):  # byte by byte: the end is where EndOfMessage first appears
+        conn.receive_data(body[i:i + 1])
+        fed = i + 1
+        while True:
+            try:
+                event = conn.next_event()
+            except h11.RemoteProtocolError:
+                return None
+            if event is h11.NEED_DATA:
+                break
+            if isinstance(event, h11.EndOfMessage):
+                return fed
+    return -1
+
+
+def _llhttp_end(body: bytes) -> int | None:
+    done = []
+
+    class Callbacks:
+        def on_message_complete(self):
+            done.append(True)
+
+    parser = httptools.HttpResponseParser(Callbacks())
+    parser.feed_data(_RESPONSE_HEAD)
+    for i in range(len(body)):
+        try:
+            parser.feed_data(body[i:i + 1])
+        except httptools.HttpParserError:
+            return None
+        if done:
+            return i + 1
+    return -1
+
+
+def _scanner_end(body: bytes, cuts: list[int]) -> int | None:
+    scanner = ChunkedScanner()
+    points = sorted({c % (len(body) + 1) for c in cuts} | {len(body)})
+    start = 0
+    try:
+        for point in points:
+            end = scanner.feed(body[start:point])
+            if end >= 0:
+                return start + end
+            start = point
+    except HeadError:
+        return None
+    return -1
+
+
+@settings(max_examples=400, deadline=None)
+@given(payloads, st.booleans(), st.integers(0, 2),
+       st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(_NASTY), st.booleans()), max_size=3),
+       st.lists(st.integers(0, 5000), max_size=6))
+def test_the_scanner_accepts_only_what_h11_and_llhttp_accept_and_ends_where_they_do(chunks, ext, trailers,
+                                                                                      edits, cuts):
+    body = _encode(chunks, ext, trailers)
+    for pos, token, replace in edits:
+        pos %= len(body) + 1
+        body = body[:pos] + token + body[pos + (1 if replace else 0):]
+    ours = _scanner_end(body, cuts)
+    if ours is None:
+        return  # stricter than the others is allowed
+    if ours == -1:  # not finished: neither may have finished earlier either
+        assert _h11_end(body) in (-1, None) and _llhttp_end(body) in (-1, None)
+        return
+    assert _h11_end(body) == ours, body
+    assert _llhttp_end(body) == ours, body

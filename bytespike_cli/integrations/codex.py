@@ -170,7 +170,9 @@ class Codex(Integration):
         warnings.extend(self._default_profile_warnings(self._read(), request))
         notes.append("restart running Codex sessions (and the IDE extension / desktop app) to pick up the change")
         path = self.config_path()
-        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline"),),
+        # a hand-made [model_providers.bytespike] or [profiles.bytespike-fast] is the user's: never merged into
+        claims = (table, ("profiles", FAST_PROFILE))
+        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline", claims=claims),),
                     tuple(notes), tuple(warnings), secrets, key_mode=mode)
 
     def _default_profile_warnings(self, current: dict, request: SetupRequest) -> list[str]:

@@ -158,7 +158,8 @@ class Continue(Integration):
         kept = [m.get(name_key) for m in models if m.get(name_key) not in stale]
         final = kept + [n for n in names if n not in kept]
         in_order = [n for n in final if n in names] == names
-        edits: list = [Delete(("models", Match(name_key, n))) for n in stale]
+        # a stale entry goes only if bytespike wrote it (a same-named one the user made stays, with a warning)
+        edits: list = [Delete(("models", Match(name_key, n)), only_if_ours=True) for n in stale]
         if not in_order:  # take ours out and append them again, in order
             edits += [Delete(("models", Match(name_key, n))) for n in names if n in kept]
         edits += [Set(("models", Match(name_key, e[name_key])), e) for e in entries]
@@ -178,7 +179,8 @@ class Continue(Integration):
             edits.append(Set(("schema",), "v1"))
         entries = [self._entry(m, request, fast=fast, mode=mode) for m, fast in self._wanted(request)]
         edits += self._model_edits(config, entries, "name")
-        files = [FilePlan(self.yaml_path(), "yaml", tuple(edits), secret=mode == "inline")]
+        claims = tuple(("models", Match("name", n)) for n in [e["name"] for e in entries] + _stale_names(edits))
+        files = [FilePlan(self.yaml_path(), "yaml", tuple(edits), secret=mode == "inline", claims=claims)]
         notes = ["Continue reloads config.yaml by itself; pick the ByteSpike models in its model menu"]
         secrets: tuple[str, ...] = ()
         if mode == "inline":
@@ -208,7 +210,9 @@ class Continue(Integration):
             "moving to config.yaml (Continue's docs: yaml-migration) keeps the key out of the config file; run this "
             "setup again afterwards",
         ]
-        return Plan(self.name, (FilePlan(self.json_path(), "jsonc", tuple(edits), secret=True),), tuple(notes), (),
+        claims = tuple(("models", Match("title", n)) for n in [e["title"] for e in entries] + _stale_names(edits))
+        return Plan(self.name, (FilePlan(self.json_path(), "jsonc", tuple(edits), secret=True, claims=claims),),
+                    tuple(notes), (),
                     (request.key,) if request.key else (), key_mode=mode)
 
     def plan_remove(self) -> Plan:
@@ -225,6 +229,10 @@ class Continue(Integration):
         if raw is not None and SECRET in open_document("dotenv", decode_text(raw, self.env_path()), self.env_path()).data:
             files.append(FilePlan(self.env_path(), "dotenv", (Delete((SECRET,)),)))
         return Plan(self.name, tuple(files))
+
+
+def _stale_names(edits: list) -> list:
+    return [e.path[-1].value for e in edits if isinstance(e, Delete) and e.only_if_ours]
 
 
 def _is_our_name(name) -> bool:

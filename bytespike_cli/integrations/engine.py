@@ -386,8 +386,9 @@ class Engine:
                             secrets=tuple(s for s in secrets if s))
         if file_plan.format in STORE_FORMATS:
             change.store, change.parts = doc, parts
+        claimed = {tuple(c) for c in file_plan.claims}
         if not replace:
-            for claim in getattr(file_plan, "claims", ()):
+            for claim in file_plan.claims:
                 claim = tuple(claim)
                 if doc.get(claim) is not MISSING and not any(k[:len(claim)] == claim for k in owned_keys):
                     change.collisions.append(claim)
@@ -414,7 +415,7 @@ class Engine:
             elif isinstance(edit, Delete):
                 if previous is MISSING:
                     continue
-                if edit.only_if_ours and path not in owned_keys:
+                if edit.only_if_ours and path not in owned_keys and not (replace and path in claimed):
                     reason = f": {edit.reason}" if edit.reason else ""
                     change.warnings.append(f"{file_plan.path}: left {dotted(path)} in place (bytespike did not write it){reason}")
                     continue

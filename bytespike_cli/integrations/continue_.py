@@ -1,4 +1,4 @@
-"""Continue: ``~/.continue/config.yaml`` (ruamel round-trip) and the key in Continue's ``~/.continue/.env``.
+"""Continue: ``~/.continue/config.yaml`` (line edits, YAML 1.2) and the key in Continue's ``~/.continue/.env``.
 
 What we write (notes/editor-facts.md §5, continuedev/continue ``packages/config-yaml``, ``core/util/paths.ts``):
 - one ``models`` entry per chat model, named ``<id> (ByteSpike)``: ``provider: openai``, ``apiBase`` =

@@ -1,4 +1,4 @@
-"""YAML: ruamel round-trip plus the line merge that keeps untouched lines byte for byte."""
+"""YAML: line splices at libyaml positions; untouched lines stay byte for byte."""
 
 from __future__ import annotations
 

@@ -80,6 +80,12 @@ def test_lifecycle(case, kind, home, engine):
     path = case.path(tool)
     original = make_fixture(kind, path, case, home)
     original_mode = stat.S_IMODE(os.stat(path).st_mode) if original is not None else None
+    if kind == "bom" and case.fmt == "json":
+        # issue 15: a strict-JSON reader (Claude Code's JSON.parse) rejects a BOM: refused, file untouched
+        with pytest.raises(ConfigFileError, match="byte-order mark"):
+            engine.changes(tool.plan(make_request(chat=case.chat, fast=case.fast)))
+        assert path.read_bytes() == original
+        return
 
     # detect: installed (its folder exists) or not, and not configured yet
     detection = tool.detect()

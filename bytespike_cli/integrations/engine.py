@@ -308,8 +308,11 @@ class Engine:
     def _recover(self, journal: Journal) -> tuple[str, ...]:
         done: list[str] = []
         pending = [e for e in journal["history"] if e.get("state") == "pending"]
-        for entry in reversed(pending):
-            done.extend(self._settle(journal, entry))
+        runs: dict[str, list] = {}
+        for entry in pending:
+            runs.setdefault(entry.get("run", entry["id"]), []).append(entry)
+        for entries in reversed(list(runs.values())):
+            done.extend(self._settle(journal, entries))
         if pending:
             self._save_journal(journal)
         directories = {real_path(Path(item["path"])).parent for entry in journal["history"]
@@ -328,39 +331,42 @@ class Engine:
                     pass
         return tuple(done)
 
-    def _settle(self, journal: Journal, entry: dict[str, Any]) -> list[str]:
-        """An entry whose files were being written when the run died: if every file holds the new bytes the
-        run is complete (mark it done); otherwise put back every file that was already replaced."""
-        files = [item for item in entry.get("files", []) if not item.get("store")]
-        current = {item["path"]: _sha(read_bytes(item["path"])) for item in files}
-        if all(current[item["path"]] == item["after_sha"] for item in files):
-            entry["state"] = "done"
-            return [f"finished an interrupted {entry['action']} of {entry['tool']} (every file had been written)"]
+    def _settle(self, journal: Journal, entries: list[dict[str, Any]]) -> list[str]:
+        """The entries of one run whose files were being written when it died. The run is one transaction:
+        if every file of every entry holds its new bytes it is complete (marked done); otherwise every file
+        already replaced is put back, in every entry of the run."""
+        files = [(entry, item) for entry in entries for item in entry.get("files", []) if not item.get("store")]
+        current = {item["path"]: _sha(read_bytes(item["path"])) for _, item in files}
+        tools = ", ".join(dict.fromkeys(e["tool"] for e in entries))
+        action = entries[0]["action"]
+        if all(current[item["path"]] == item["after_sha"] for _, item in files):
+            for entry in entries:
+                entry["state"] = "done"
+            return [f"finished an interrupted {action} of {tools} (every file had been written)"]
         messages = []
-        for item in files:
+        for entry, item in reversed(files):
             now = current[item["path"]]
             if now == item["before_sha"] or now != item["after_sha"]:
                 continue  # not replaced yet (or changed by someone else since: theirs now)
             original = None if item["backup"] is None else read_bytes(self.root / item["backup"])
             if original is None and item["backup"] is not None:
+                messages.append(f"could not roll back {item['path']}: its backup is missing")
                 continue
             if original is None:
                 remove_file(item["path"])
+                _remove_empty_dirs(item.get("created_dirs", []))
             else:
                 write_atomic(item["path"], original, mode=item.get("mode"))
-            messages.append(f"rolled back {item['path']} (an interrupted {entry['action']} of {entry['tool']})")
-        entry["state"] = "rolled-back"
-        entry["undone"] = True
-        owned_before = entry.get("owned_before")
-        if entry["action"] == "setup":
+            messages.append(f"rolled back {item['path']} (an interrupted {action} of {entry['tool']})")
+        for entry in reversed(entries):
+            entry["state"] = "rolled-back"
+            entry["undone"] = True
+            owned_before = entry.get("owned_before")
             if owned_before is None:
                 journal["owned"].pop(entry["tool"], None)
             else:
                 journal["owned"][entry["tool"]] = owned_before
-        elif entry["action"] == "remove" and owned_before is not None:
-            journal["owned"][entry["tool"]] = owned_before
-        return messages or [f"rolled back an interrupted {entry['action']} of {entry['tool']} (nothing had been "
-                            "written yet)"]
+        return messages or [f"rolled back an interrupted {action} of {tools} (nothing had been written yet)"]
 
     # -- planning -----------------------------------------------------------------------------------
     def changes(self, plan: Plan, *, journal: dict[str, Any] | None = None, replace: bool = False) -> list[FileChange]:

@@ -433,6 +433,7 @@ class _Splicer:
         self.root = root
         self.offset = offset  # where the region starts in the body (for line numbers in errors)
         self.nl = doc.newline
+        self.full_path: KeyPath = ()
         self.mapping_indent = _mapping_indent(doc._body) or 2
         self.indented_sequences = _sequence_offset(doc._body) != 0
 
@@ -442,6 +443,7 @@ class _Splicer:
 
     def refuse(self, path: KeyPath, construct: str, index: int, value: Any = MISSING) -> YamlEditRefused:
         wanted = ""
+        path = self.full_path or path
         if value is not MISSING:
             import json
 
@@ -514,6 +516,7 @@ class _Splicer:
     def set(self, path: KeyPath, value: Any) -> None:
         from yaml.nodes import MappingNode, SequenceNode
 
+        self.full_path = path
         if self.root is None:
             self.append_at_end(path, value)
             return

@@ -389,8 +389,8 @@ class YamlDocument:
         if region is None and not self._whole:
             if delete:
                 return
-            # a new top-level key: after the last entry
-            region = list(self._regions.values())[-1] if self._regions else (0, len(self._body))
+            self._append_top_level(path, value)
+            return
         start, end = region
         node, data = self._parse_region(start, end)
         root_is_list = isinstance(path[0], Match)
@@ -414,7 +414,22 @@ class YamlDocument:
         new_region = editor.text
         body = self._body[:start] + new_region + self._body[end:]
         new_end = start + len(new_region)
-        self._set_text(self._bom + body)
+        old_text = self.text
+        try:
+            self._set_text(self._bom + body)
+            if not self._whole and len(body) >= WHOLE_PARSE_BYTES:
+                self._parse_region(start, new_end)
+            else:
+                self.data  # noqa: B018 - parse the whole result
+        except ConfigFileError as exc:
+            # our line edit did not give valid YAML (a construct the splicer does not understand): the file
+            # is fine, the edit is refused
+            self._set_text(old_text)
+            construct = _construct_near(self._body, path)
+            raise YamlEditRefused(
+                self.path, f"cannot change {dotted(path)} with a line edit{construct} (the result would not be "
+                           f"valid YAML: {exc.message.split('not valid YAML: ')[-1]})",
+                "make the change by hand; bytespike does not reformat a YAML file") from None
         check_region = self._root_region if self._whole else (start, new_end)
         if not self._whole and len(body) >= WHOLE_PARSE_BYTES:
             # only this entry was touched: it must parse alone and hold the expected data
@@ -422,6 +437,28 @@ class YamlDocument:
         else:
             got = self.data
         check_only_paths_changed(self.path, expected, {} if got is None and not root_is_list else got)
+
+
+    def _append_top_level(self, path: KeyPath, value: Any) -> None:
+        """A large file gets a new top-level key at its end; only the new lines are parsed to check it."""
+        if isinstance(path[0], Match):
+            raise ConfigFileError(self.path, "expected a list at the top of the file", "fix the file by hand")
+        marker = re.search(r"^\.\.\.", self._body, re.M)
+        if marker:
+            raise YamlEditRefused(self.path, f"cannot add {dotted(path)} with a line edit: the file ends its document "
+                                             "with a '...' line", "add the setting by hand, above that line",
+                                  line=self._body.count("\n", 0, marker.start()) + 1)
+        lines = _render(_nest(path, value), _mapping_indent(self._body) or 2, _sequence_offset(self._body) != 0)
+        block = self._newline.join(lines)
+        body = self._body
+        if body.endswith("\n"):
+            new_body = body + block + self._newline
+        else:  # no final newline: keep it that way
+            new_body = body + self._newline + block
+        start = len(new_body) - len(block) - (self._newline.__len__() if body.endswith("\n") else 0)
+        self._set_text(self._bom + new_body)
+        _, got = self._parse_region(start, len(new_body))
+        check_only_paths_changed(self.path, _nest(path, value), got)
 
 
 class _Splicer:
@@ -483,7 +520,11 @@ class _Splicer:
             return self.content_end(value)
         if isinstance(node, SequenceNode) and not node.flow_style and node.value:
             return self.content_end(node.value[-1])
-        return node.end_mark.index
+        end = node.end_mark.index
+        # a block scalar (| or >) ends at the start of the next line: its own text ends before the line break
+        while end > node.start_mark.index and self.text[end - 1] in " \t\r\n":
+            end -= 1
+        return end
 
     def alias_end(self, key) -> int:
         colon = self.colon_after(key)
@@ -639,7 +680,7 @@ class _Splicer:
         if not _is_container(value):
             scalar = _render_scalar(value, (child.style or None) if isinstance(child, ScalarNode) else None)
             if isinstance(child, ScalarNode) and not empty:
-                self.text = self.text[:child.start_mark.index] + scalar + self.text[child.end_mark.index:]
+                self.text = self.text[:child.start_mark.index] + scalar + self.text[self.content_end(child):]
             elif empty:
                 self.text = self.text[:colon + 1] + " " + scalar + self.text[colon + 1:]
             else:  # a block collection becomes a scalar
@@ -727,6 +768,15 @@ class _Splicer:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------------
+def _construct_near(body: str, path: KeyPath) -> str:
+    """Name a YAML construct the splicer does not handle, when the file has one."""
+    for pattern, name in ((r"^\s*\?\s", "a complex key (? …)"), (r"^\s*[^#\n]*:\s*[|>]", "a block scalar (| or >)"),
+                          (r"^\s*[^#\n]*:\s*\[[^\]\n]*$", "a flow list spanning lines")):
+        if re.search(pattern, body, re.M):
+            return f": the file uses {name}"
+    return ""
+
+
 def _last_name(path: KeyPath) -> str:
     for step in reversed(path):
         if isinstance(step, str):

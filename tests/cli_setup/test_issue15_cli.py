@@ -117,3 +117,34 @@ def test_setup_reports_what_the_start_up_sweep_cleaned(cli, isolated_home):
     result = cli("setup", "claude-code", "--remove", "--yes")
     assert result.exit_code == 0, result.stderr
     assert not stale.exists() and f"removed a temp file an interrupted bytespike left behind: {stale}" in result.stderr
+
+
+# -- on a terminal: setup asks before taking over a same-named entry; undo asks before a partial restore ---------
+def test_on_a_terminal_setup_asks_before_replacing_a_same_named_entry(cli, isolated_home, monkeypatch):
+    from bytespike_cli.cli import _ui
+
+    monkeypatch.setattr(_ui, "stdin_is_tty", lambda: True)
+    path = codex(isolated_home)
+    path.parent.mkdir()
+    own = '[model_providers.bytespike]\nname = "mine"\nenv_key = "MINE"\n'
+    path.write_text(own)
+    declined = cli("setup", "codex", "--offline", input="n\n")
+    assert declined.exit_code == ExitCode.CONFIG and path.read_text() == own
+    accepted = cli("setup", "codex", "--offline", input="y\ny\n")  # replace? then write?
+    assert accepted.exit_code == 0, accepted.stderr
+    assert "env_key" not in path.read_text()
+
+
+def test_on_a_terminal_undo_asks_before_restoring_only_the_unchanged_files(cli, isolated_home, monkeypatch):
+    from bytespike_cli.cli import _ui
+
+    originals = three_tool_setup(cli, isolated_home)
+    edited = codex(isolated_home)
+    edited.write_text(edited.read_text() + "# mine\n")
+    monkeypatch.setattr(_ui, "stdin_is_tty", lambda: True)
+    declined = cli("undo", input="n\n")
+    assert declined.exit_code == 0 and "nothing written" in declined.stderr
+    assert zed(isolated_home).read_bytes() != originals[zed(isolated_home)]
+    accepted = cli("undo", input="y\n")
+    assert accepted.exit_code == ExitCode.CONFIG  # partial: says what was left
+    assert zed(isolated_home).read_bytes() == originals[zed(isolated_home)]

@@ -716,7 +716,7 @@ class _Splicer:
     def delete(self, path: KeyPath) -> None:
         from yaml.nodes import MappingNode, SequenceNode
 
-        node, parent_key, parent_child = self.root, None, None
+        node, parent_key = self.root, None
         for depth, step in enumerate(path[:-1]):
             self.check_plain(path[:depth], node)
             if isinstance(step, Match):
@@ -727,7 +727,7 @@ class _Splicer:
                 if self.is_alias(key, child):
                     raise self.refuse(path, f"{dotted(path[:depth + 1])} is an alias of an anchor elsewhere",
                                       key.start_mark.index)
-                parent_key, parent_child, node = key, child, child
+                parent_key, node = key, child
         self.check_plain(path[:-1], node) if len(path) > 1 else None
         last = path[-1]
         if isinstance(last, Match):

@@ -51,6 +51,11 @@ def _loader_class():
 
 
 _LOADERS: dict = {}
+_DEFAULT_TAGS = {"scalar": "tag:yaml.org,2002:str", "sequence": "tag:yaml.org,2002:seq",
+                 "mapping": "tag:yaml.org,2002:map"}
+# the last few parsed texts (the tool's plan and the engine read the same file): text -> (node, data)
+_PARSED: dict = {}
+_PARSED_KEEP = 4
 
 
 def _compose(text: str, version: str):
@@ -73,6 +78,10 @@ def _compose(text: str, version: str):
                     CParser.__init__(self, stream)
                     SafeConstructor.__init__(self)
                     BaseResolver.__init__(self)
+
+                def resolve(self, kind, value, implicit):
+                    # called once per node by the C composer: the default tag, nothing else (see _retag_12)
+                    return _DEFAULT_TAGS[kind.id]
         except ImportError:  # PyYAML without libyaml
             from yaml.composer import Composer
             from yaml.parser import Parser
@@ -157,8 +166,81 @@ def _construct(node, version: str, text: str = "") -> Any:
     if node is None:
         return None
     if version != "1.1":
-        _retag_12(node, set(), text)
+        return _build_12(node, text)
     return _constructor(version).construct_document(node)
+
+
+def _scalar_12(node, text: str) -> Any:
+    """One scalar as the YAML 1.2 core schema reads it (explicit !!tags honoured)."""
+    value = node.value
+    explicit = text[node.start_mark.index:node.start_mark.index + 1] == "!"
+    if explicit:
+        tag = node.tag
+        if tag == _TAG + "str":
+            return value
+        if tag in (_TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null"):
+            return _constructor("1.2").construct_document(_retagged(node, tag))
+        return value
+    if node.style:  # quoted or a block scalar: always a string
+        return value
+    first = value[:1]
+    if not value or (first in "~nN" and _NULL_12.match(value)):
+        return None
+    if first in "tTfF" and _BOOL_12.match(value):
+        return value.lower() == "true"
+    if first in "-+0123456789.":
+        if _INT_12.match(value):
+            if value.startswith("0o"):
+                return int(value[2:], 8)
+            if value.startswith(("0x", "-0x", "+0x")):
+                return int(value, 16)
+            return int(value, 10)
+        if _FLOAT_12.match(value):
+            lowered = value.lower()
+            if lowered.endswith(".inf"):
+                return float("-inf") if lowered.startswith("-") else float("inf")
+            if lowered.endswith(".nan"):
+                return float("nan")
+            return float(value)
+    return value
+
+
+def _retagged(node, tag):
+    from yaml.nodes import ScalarNode
+
+    return ScalarNode(tag, node.value, node.start_mark, node.end_mark, node.style)
+
+
+def _build_12(root, text: str) -> Any:
+    """Plain Python data from the node tree, YAML 1.2 core schema, in one pass (aliases share their object)."""
+    from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    memo: dict[int, Any] = {}
+
+    def build(node):
+        if isinstance(node, ScalarNode):
+            return _scalar_12(node, text)
+        known = memo.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, SequenceNode):
+            items: list = []
+            memo[id(node)] = items
+            items.extend(build(child) for child in node.value)
+            return items
+        if isinstance(node, MappingNode):
+            mapping: dict = {}
+            memo[id(node)] = mapping
+            for key_node, value_node in node.value:
+                key = build(key_node)
+                try:
+                    mapping[key] = build(value_node)
+                except TypeError:
+                    raise ValueError(f"a key that is a list or mapping (line {key_node.start_mark.line + 1})") from None
+            return mapping
+        raise ValueError(f"unexpected YAML node {node!r}")
+
+    return build(root)
 
 
 def _yaml_error(path, exc) -> ConfigFileError:
@@ -234,6 +316,7 @@ class YamlDocument:
             r"^%YAML[ \t]+1\.1\b", self._header_text(), re.M) else "1.2"
         self._regions: dict[str, tuple[int, int]] | None = None
         self._cache: dict[tuple[int, int], tuple[Any, Any]] = {}
+        self._known_data: dict[tuple[int, int], Any] = {}  # data proven without a parse (see _edit)
         self._segment()
 
     def _header_text(self) -> str:
@@ -294,6 +377,10 @@ class YamlDocument:
         import yaml
 
         text = self._body[start:end]
+        shared = _PARSED.get((self._version, text)) if len(text) >= 65536 else None
+        if shared is not None:
+            self._cache[(start, end)] = shared
+            return shared
         try:
             node = _compose(text, self._version) if text.strip() else None
             data = _construct(node, self._version, text)
@@ -309,6 +396,10 @@ class YamlDocument:
         if node is not None and start == 0 and end == len(self._body) and not isinstance(data, (dict, list)):
             raise ConfigFileError(self.path, "expected a mapping or a list at the top of the file", "fix the file by hand")
         self._cache[(start, end)] = (node, data)
+        if len(text) >= 65536:  # big texts only: parsing them twice is what costs
+            _PARSED[(self._version, text)] = (node, data)
+            while len(_PARSED) > _PARSED_KEEP:
+                del _PARSED[next(iter(_PARSED))]
         return node, data
 
     def _check_unique_keys(self, root, start: int) -> None:
@@ -347,7 +438,7 @@ class YamlDocument:
             return {} if data is None else data
         merged: dict = {}
         for start, end in self._regions.values():
-            part = self._parse_region(start, end)[1]
+            part = self._region_data(start, end)
             if isinstance(part, dict):
                 merged.update(part)
         return merged
@@ -364,8 +455,13 @@ class YamlDocument:
         region = self._region_for(path[0])
         if region is None:
             return MISSING if not self._whole else data_get(self.data, path)
-        data = self._parse_region(*region)[1]
+        data = self._region_data(*region)
         return data_get({} if data is None else data, path)
+
+    def _region_data(self, start: int, end: int) -> Any:
+        if (start, end) in self._known_data:
+            return self._known_data[(start, end)]
+        return self._parse_region(start, end)[1]
 
     # -- editing -----------------------------------------------------------------------------
     def set(self, path: KeyPath, value: Any) -> bool:
@@ -394,7 +490,7 @@ class YamlDocument:
         start, end = region
         node, data = self._parse_region(start, end)
         root_is_list = isinstance(path[0], Match)
-        expected = copy.deepcopy(data) if data is not None else ([] if root_is_list else {})
+        expected = _copy_along(data, path) if data is not None else ([] if root_is_list else {})
         if isinstance(expected, list) != root_is_list:
             shape = "a list" if root_is_list else "a mapping (key: value lines)"
             raise ConfigFileError(self.path, f"expected {shape} at the top of the file", "fix the file by hand")
@@ -415,6 +511,20 @@ class YamlDocument:
         body = self._body[:start] + new_region + self._body[end:]
         new_end = start + len(new_region)
         old_text = self.text
+        if not self._whole and len(body) >= WHOLE_PARSE_BYTES and editor.tail_block is not None:
+            # a large file, and the edit appended an item after the last line of this entry's list: nothing
+            # after it in the entry but comments, so the entry's data is the old data plus what those lines
+            # hold. Parse just them (not megabytes) and check they hold exactly the new item.
+            block, indent, item = editor.tail_block
+            try:
+                got = _construct(_compose("\n".join(line[indent:] for line in block.splitlines()), self._version),
+                                 self._version)
+            except Exception:  # noqa: BLE001 - any failure: fall back to parsing the whole entry
+                got = None
+            if same_value(got, [item]):
+                self._set_text(self._bom + body)
+                self._known_data[(start, new_end)] = expected
+                return
         try:
             self._set_text(self._bom + body)
             if not self._whole and len(body) >= WHOLE_PARSE_BYTES:
@@ -471,6 +581,7 @@ class _Splicer:
         self.offset = offset  # where the region starts in the body (for line numbers in errors)
         self.nl = doc.newline
         self.full_path: KeyPath = ()
+        self.tail_block: tuple[str, int, Any] | None = None  # (lines, indent, item) appended after all content
         self.mapping_indent = _mapping_indent(doc._body) or 2
         self.indented_sequences = _sequence_offset(doc._body) != 0
 
@@ -651,7 +762,11 @@ class _Splicer:
         first = sequence.value[0]
         dash = self.dash_before(first, path)
         lines = _render([value], self.mapping_indent, self.indented_sequences)
+        at_the_end = self.content_end(sequence) == self.content_end(self.root)
         self.insert_lines(self.content_end(sequence), lines, self.indent_of(dash))
+        if at_the_end and len(path) == 2 and not isinstance(path[0], Match):
+            indent = self.indent_of(dash)
+            self.tail_block = ("\n".join(" " * indent + line for line in lines), indent, value)
 
     def dash_before(self, item, path: KeyPath) -> int:
         start = item.start_mark.index
@@ -775,6 +890,27 @@ def _construct_near(body: str, path: KeyPath) -> str:
         if re.search(pattern, body, re.M):
             return f": the file uses {name}"
     return ""
+
+
+def _copy_along(data: Any, path: KeyPath) -> Any:
+    """``data`` with every container on ``path`` copied (shallowly) and the rest shared: enough to apply one
+    edit to the copy without touching the original, and linear in the containers on the path only."""
+    top = copy.copy(data)
+    node = top
+    for step in path[:-1]:
+        if isinstance(node, dict) and isinstance(step, str) and isinstance(node.get(step), (dict, list)):
+            node[step] = copy.copy(node[step])
+            node = node[step]
+        elif isinstance(node, list) and isinstance(step, Match):
+            index = next((i for i, item in enumerate(node)
+                          if isinstance(item, dict) and same_value(item.get(step.key, MISSING), step.value)), None)
+            if index is None:
+                break
+            node[index] = copy.copy(node[index])
+            node = node[index]
+        else:
+            break
+    return top
 
 
 def _last_name(path: KeyPath) -> str:

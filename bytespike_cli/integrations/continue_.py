@@ -84,8 +84,9 @@ class Continue(Integration):
     def _ours(self, config: dict, name_key: str = "name") -> list[dict]:
         """Our entries: named with our suffix (the marker), or pointing at a known ByteSpike gateway."""
         models = config.get("models") if isinstance(config.get("models"), list) else []
+        roots = known_roots()  # once: it reads bytespike's config
         return [m for m in models if isinstance(m, dict) and (
-            _is_our_name(m.get(name_key)) or looks_like_bytespike_url(m.get("apiBase"), known_roots()))]
+            _is_our_name(m.get(name_key)) or looks_like_bytespike_url(m.get("apiBase"), roots))]
 
     def detect(self) -> Detection:
         exe = self.which("cn")

@@ -170,3 +170,22 @@ def test_a_large_file_is_only_parsed_where_it_is_edited():
     doc.set(("schema",), "v1")
     assert doc.text == big + "schema: v1\n"
     assert list(doc._cache) and all(end - start < 1000 for start, end in doc._cache)  # the prompts were never parsed
+
+
+def test_appending_to_a_long_list_in_a_large_file_is_checked_without_parsing_the_list_again():
+    import io
+
+    from ruamel.yaml import YAML
+
+    from bytespike_cli.formats.common import Match
+
+    big = "name: x\nmodels:\n" + "".join(f"  - name: m{i}\n    provider: ollama\n" for i in range(20000)) + \
+        "  # old entries below\n  # - name: gone\n"
+    doc = YamlDocument(big, "c.yaml")
+    doc.set(("models", Match("name", "ours")), {"name": "ours", "roles": ["chat"]})
+    assert doc._known_data and not doc._cache  # proven from the new lines, nothing re-parsed
+    expected_tail = "    provider: ollama\n  - name: ours\n    roles:\n      - chat\n  # old entries below\n"
+    assert expected_tail in doc.text
+    independent = YAML(typ="safe", pure=True).load(io.StringIO(doc.text))
+    assert independent["models"][-1] == {"name": "ours", "roles": ["chat"]} and len(independent["models"]) == 20001
+    assert doc.get(("models", Match("name", "ours"))) == {"name": "ours", "roles": ["chat"]}

@@ -31,10 +31,10 @@ _bytespike_words() {
         "profiles use") words="--help -h" ;;
         "proxy") words="--port --host --profile -p --upstream --offline --log --warm --token --allow-origin --help -h" ;;
         "run") words="--env-only --via-proxy --profile -p --offline --help -h" ;;
-        "setup") words="--list --profile -p --model -m --fast-model --key-mode --dry-run --yes -y --remove --offline --json --help -h" ;;
+        "setup") words="--list --profile -p --model -m --fast-model --key-mode --dry-run --yes -y --remove --replace --offline --json --help -h" ;;
         "status") words="--profile -p --offline --json --help -h" ;;
         "tools") words="--profile -p --json --help -h" ;;
-        "undo") words="--force --json --help -h" ;;
+        "undo") words="--force --dry-run --yes -y --json --help -h" ;;
         "usage") words="--since --until --by --profile -p --offline --json --help -h" ;;
         "verify") words="--profile -p --model -m --chat --offline --json --help -h" ;;
         "warm") words="--count -n --concurrency -c --keep-warm --profile -p --offline --json --help -h" ;;

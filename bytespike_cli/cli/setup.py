@@ -294,6 +294,27 @@ def _preflight(engine, checks: list[tuple["Integration", list]], *, dry_run: boo
     return problems
 
 
+def _render_recovered(messages: tuple[str, ...]) -> None:
+    for message in messages:
+        _ui.warn(message)
+
+
+def _changes_or_ask(engine, tool: "Integration", plan: "Plan", *, replace: bool, yes: bool, dry_run: bool):
+    """The plan's changes; an entry with bytespike's name that the user made is never merged into silently:
+    on a terminal we ask, otherwise (or with --yes) the NameCollision stands (hint: rename or --replace)."""
+    from bytespike_cli.integrations.engine import NameCollision
+
+    try:
+        return engine.changes(plan, replace=replace), replace
+    except NameCollision as exc:
+        if dry_run or yes or not _ui.stdin_is_tty():
+            raise
+        _ui.warn(exc.message)
+        if not _confirm("Replace your entry with bytespike's? (--remove and undo put yours back)"):
+            raise
+        return engine.changes(plan, replace=True), True
+
+
 def setup(
     ctx: typer.Context,
     tools: Optional[List[str]] = typer.Argument(
@@ -319,6 +340,8 @@ def setup(
     dry_run: bool = typer.Option(False, "--dry-run", help="Show the changes as a diff (key masked); write nothing."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask (required when stdin is not a terminal)."),
     remove: bool = typer.Option(False, "--remove", help="Remove exactly what bytespike added, nothing else."),
+    replace: bool = typer.Option(False, "--replace", help="Take over an entry with bytespike's name that you made "
+                                 "yourself (--remove and undo put yours back)."),
     offline: OfflineOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
@@ -356,6 +379,7 @@ def setup(
     secrets = tuple(s for s in (resolved.key,) if s)
     planned = []
     ask = _interactive() and not yes and not json_out
+    replaced_tools: set[str] = set()
     for tool in chosen:
         chat, fast = _models_for(tool, catalogue, model, fast_model, ask=ask and _installed(tool))
         request = SetupRequest(
@@ -366,18 +390,20 @@ def setup(
         try:
             plan = tool.plan(request)
             if plan.files:  # which source the written context windows came from, when not the catalogue's
-                from dataclasses import replace
+                from dataclasses import replace as with_fields  # `replace` is the --replace option here
 
                 from bytespike_cli.integrations.base import context_notes
 
-                plan = replace(plan, notes=plan.notes + context_notes(request.all_models))
+                plan = with_fields(plan, notes=plan.notes + context_notes(request.all_models))
         except BytespikeError as exc:
             if len(chosen) > 1 and not _installed(tool):
                 # naming several tools should not fail on one that is not there at all
                 _ui.warn(f"{tool.name}: skipped, {tool.title} is not installed ({exc.message})")
                 continue
             raise
-        changes = engine.changes(plan)
+        changes, replacing = _changes_or_ask(engine, tool, plan, replace=replace, yes=yes, dry_run=dry_run)
+        if replacing:
+            replaced_tools.add(tool.name)
         planned.append((tool, request, plan, changes))
     # every tool's guards before anything is shown or written: all tools, or none
     blocked = _preflight(engine, [(tool, changes) for tool, _, _, changes in planned], dry_run=dry_run)
@@ -447,12 +473,12 @@ def setup(
                 _ui.print_json({"dry_run": False, "tools": reports})
             _declined()
             return
-    import uuid
-
-    run = uuid.uuid4().hex
-    for tool, plan in to_write:
-        result = engine.apply(tool, plan, profile=next(r["profile"] for r in reports if r["tool"] == tool.name),
-                              run=run)
+    # one transaction for every tool: all files written, or none (a failure puts back what was replaced)
+    results = engine.apply_many(
+        [(tool, plan, next(r["profile"] for r in reports if r["tool"] == tool.name)) for tool, plan in to_write],
+        replace=replaced_tools)
+    _render_recovered(results[0].recovered if results else ())
+    for (tool, _), result in zip(to_write, results):
         report = next(r for r in reports if r["tool"] == tool.name)
         report["written"] = bool(result.written)
         report["files"] = [str(p) for p in result.written]
@@ -507,8 +533,9 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
                 _ui.print_json({"dry_run": False, "remove": True, "tools": reports})
             _declined()
             return
-    for tool in pending:
-        result = engine.remove(tool)
+    results = engine.remove_many(pending)
+    _render_recovered(results[0].recovered if results else ())
+    for tool, result in zip(pending, results):
         report = next(r for r in reports if r["tool"] == tool.name)
         report["written"] = bool(result.written)
         if not json_out:
@@ -623,7 +650,10 @@ def tools(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
 def undo(
     tool: Optional[str] = typer.Argument(None, help="Only the last setup of this tool (default: the last setup).",
                                          show_default=False),
-    force: bool = typer.Option(False, "--force", help="Restore even files changed since bytespike wrote them."),
+    force: bool = typer.Option(False, "--force", help="Restore files changed since bytespike wrote them too (their "
+                                                      "current bytes are saved first)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be restored; change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before restoring only the unchanged files."),
     json_out: JsonOpt = False,
 ) -> None:
     """Restore the files of the last setup, byte for byte, from bytespike's backups."""
@@ -638,35 +668,74 @@ def undo(
         if name in integrations.REGISTRY:
             engine.guard(integrations.get(name))
 
-    result = engine.undo(tool, force=force, guard=guard)
-    if result is None:
+    preview = engine.undo(tool, force=force, dry_run=True, guard=guard)
+    if preview is None:
         if json_out:
-            _ui.print_json({"undone": [], "tools": [], "restored": [], "deleted": [], "skipped": []})
+            _ui.print_json({"undone": [], "tools": [], "restored": [], "deleted": [], "skipped": [],
+                            "overwritten": [], "dry_run": dry_run})
         else:
-            _ui.result("nothing to undo" + (f" for {tool}" if tool else ""))
+            removed = _last_action_was_remove(engine, tool)
+            _ui.result("nothing to undo" + (f" for {tool}" if tool else "")
+                       + (f" (the last setup of {removed} was already taken out with --remove)" if removed else ""))
         return
+    restorable = preview.restored or preview.deleted
+    if not dry_run and preview.skipped and restorable and not yes and not json_out and _ui.stdin_is_tty():
+        for path, why in preview.skipped:
+            _ui.warn(f"{_home_relative(path)}: {why}")
+        if not _confirm(f"Restore the {len(preview.restored) + len(preview.deleted)} unchanged file(s) and leave "
+                        "the changed one(s) as they are?"):
+            _declined()
+            return
+    result = preview if dry_run else engine.undo(tool, force=force, guard=guard)
+    if result is None:  # another process undid it in between
+        _ui.result("nothing to undo")
+        return
+    _render_recovered(result.recovered)
     if json_out:
         _ui.print_json({
-            "undone": list(result.entry_ids) if not result.skipped else [], "tools": list(result.tools),
+            "undone": list(result.entry_ids) if result.complete and not dry_run else [], "tools": list(result.tools),
             "restored": [str(p) for p in result.restored], "deleted": [str(p) for p in result.deleted],
             "skipped": [{"path": str(p), "reason": why} for p, why in result.skipped],
+            "overwritten": [{"path": str(p), "saved_to": str(saved)} for p, saved in result.overwritten],
+            "dry_run": dry_run,
         })
     else:
         names = ", ".join(result.tools)
+        verb = "would restore" if dry_run else "restored"
         for path in result.restored:
-            _ui.result(f"restored {_home_relative(path)}")
+            _ui.result(f"{verb} {_home_relative(path)}")
         for path in result.deleted:
-            _ui.result(f"removed {_home_relative(path)} (the setup had created it)")
+            _ui.result(f"{'would remove' if dry_run else 'removed'} {_home_relative(path)} (the setup had created it)")
+        for path, saved in result.overwritten:
+            _ui.warn(f"{_home_relative(path)} had been changed since setup; its bytes are saved in {saved}")
         for path, why in result.skipped:
-            _ui.warn(f"{_home_relative(path)}: {why}")
-        if not result.skipped and not result.restored and not result.deleted:
-            _ui.info(f"nothing left to restore for {names} (its settings were already removed); "
-                     "the setup is marked as undone")
+            _ui.warn(f"{'would leave' if dry_run else 'left'} {_home_relative(path)}: {why}")
+        if dry_run:
+            _ui.info("dry run: nothing was changed")
+        elif not result.skipped and not result.restored and not result.deleted:
+            _ui.info(f"nothing left to restore for {names}; the setup is marked as undone")
         elif not result.skipped:
             _ui.info(f"undid the last setup of {names}")
-    if result.skipped:
+    if result.skipped and not dry_run:
+        done = len(result.restored) + len(result.deleted)
         raise BytespikeError(
-            "nothing was restored: files changed since bytespike wrote them",
-            "look at them first; `bytespike undo --force` restores them anyway",
+            (f"restored {done} file(s); " if done else "nothing was restored: ")
+            + f"{len(result.skipped)} file(s) changed since bytespike wrote them were left as they are",
+            "look at them first; `bytespike undo --force` restores them too (saving their current bytes first)",
             exit_code=ExitCode.CONFIG,
         )
+
+
+def _last_action_was_remove(engine, tool: str | None) -> str | None:
+    """The tool whose latest journal entry is a --remove (to explain an empty undo), if any."""
+    try:
+        history = engine.load_journal()["history"]
+    except BytespikeError:
+        return None
+    for entry in reversed(history):
+        if tool is not None and entry["tool"] != tool:
+            continue
+        if entry.get("state") == "rolled-back":
+            continue
+        return entry["tool"] if entry["action"] == "remove" else None
+    return None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bytespike_cli.formats.common import MISSING, Document, KeyPath, decode_text, same_value  # noqa: F401
 
-TEXT_FORMATS = ("json", "jsonc", "yaml", "toml", "dotenv")
+TEXT_FORMATS = ("json", "jsonc", "yaml", "yaml-1.1", "toml", "dotenv")
 
 
 def open_document(fmt: str, text: str, path: Path | str = "<text>") -> Document:
@@ -21,10 +21,11 @@ def open_document(fmt: str, text: str, path: Path | str = "<text>") -> Document:
 
         # "json": a program that reads strict JSON (comments and trailing commas are an error)
         return JsoncDocument(text, path, strict=fmt == "json")
-    if fmt == "yaml":
+    if fmt in ("yaml", "yaml-1.1"):
         from bytespike_cli.formats.yaml import YamlDocument
 
-        return YamlDocument(text, path)
+        # "yaml": YAML 1.2 (Continue's reader); "yaml-1.1": PyYAML's YAML 1.1 (Aider reads its files so)
+        return YamlDocument(text, path, version="1.1" if fmt == "yaml-1.1" else "1.2")
     if fmt == "toml":
         from bytespike_cli.formats.toml import TomlDocument
 

@@ -96,7 +96,7 @@ class EditVerificationError(ConfigFileError):
 
 
 def plain(value: Any) -> Any:
-    """ruamel/tomlkit containers and scalars → dict/list/str/int/float/bool/None."""
+    """tomlkit containers and scalars → dict/list/str/int/float/bool/None."""
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -125,7 +125,7 @@ def _find_item(items: list, match: Match) -> int | None:
 def data_set(data: Any, path: KeyPath, value: Any, *, new_map: Callable[[], Any] = dict,
              new_list: Callable[[], Any] = list, convert: Callable[[Any], Any] = lambda v: v) -> None:
     """Set ``path`` in plain data the way an editor does: missing parents (or scalars in the way) become
-    mappings, or lists before a Match step. The factories let the YAML editor reuse this on ruamel nodes."""
+    mappings, or lists before a Match step. The factories let an editor reuse this on its own node types."""
     node: Any = data
     for index, part in enumerate(path[:-1]):
         wants_list = isinstance(path[index + 1], Match)

@@ -38,6 +38,8 @@ from bytespike_cli.formats.common import (
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"', re.S)
 _LITERALS = {"true": True, "false": False, "null": None}
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f]")  # raw tabs, newlines etc. inside a string: strict JSON rejects them
 
 
 class JsoncSyntaxError(ValueError):
@@ -78,6 +80,8 @@ class _Parser:
         self.pos = 0
         self.first_comment: int | None = None  # offsets of what strict JSON rejects
         self.first_trailing_comma: int | None = None
+        self.first_control_char: int | None = None
+        self.bom = text.startswith("\ufeff")
 
     def fail(self, message: str, offset: int | None = None) -> None:
         raise JsoncSyntaxError(message, self.pos if offset is None else offset, self.text)
@@ -146,10 +150,16 @@ class _Parser:
 
     def decode_string(self, start: int) -> str:
         try:
-            return json.loads(self.text[start:self.pos], strict=False)
+            value = json.loads(self.text[start:self.pos], strict=False)
         except ValueError:
             self.fail("invalid escape in string", start)
             raise AssertionError  # unreachable
+        if _LONE_SURROGATE.search(value):
+            # "\ud800" without its pair is not a character: no UTF-8 file can hold it
+            self.fail("a \\u escape for half of a surrogate pair (a lone surrogate) is not valid text", start)
+        if self.first_control_char is None and _CONTROL.search(self.text, start, self.pos):
+            self.first_control_char = _CONTROL.search(self.text, start, self.pos).start()
+        return value
 
     def parse_object(self) -> Node:
         node = Node("object", self.pos, -1)
@@ -255,7 +265,10 @@ class JsoncDocument:
 
     def _check_strict(self, parser: _Parser, text: str) -> None:
         found = [(offset, what) for offset, what in ((parser.first_comment, "a comment"),
-                                                     (parser.first_trailing_comma, "a trailing comma"))
+                                                     (parser.first_trailing_comma, "a trailing comma"),
+                                                     (parser.first_control_char, "a raw control character "
+                                                      "(a tab?) inside a string"),
+                                                     (0 if parser.bom else None, "a byte-order mark (BOM) at the start"))
                  if offset is not None]
         if not found:
             return
@@ -263,9 +276,9 @@ class JsoncDocument:
         line = text.count("\n", 0, offset) + 1
         raise ConfigFileError(
             self.path, f"has {what}, but the program that reads this file accepts only strict JSON "
-                       "(no comments, no trailing commas), so it would reject the whole file",
-            "remove the comments and trailing commas (they make the file unreadable for its program "
-            "already), then run again; bytespike changed nothing", line=line,
+                       "(no comments, trailing commas, BOM or raw tabs in strings), so it would reject the whole file",
+            "remove it (it makes the file unreadable for its program already: write \\t for a tab, save "
+            "without a BOM), then run again; bytespike changed nothing", line=line,
         )
 
     # -- reading ---------------------------------------------------------------------------

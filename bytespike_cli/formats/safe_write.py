@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from bytespike_cli.errors import ConfigFileError
@@ -79,12 +80,44 @@ def _existing_ancestor(directory: Path) -> Path:
     return directory
 
 
-def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None, secret: bool = False) -> Path:
-    """Replace the file at ``path`` (its symlink target) with ``data``. Returns the path written.
+TEMP_SUFFIX = ".bytespike-tmp"
 
-    Mode: ``mode`` if given; else the existing file's mode (narrowed to 0600 when ``secret``); else
-    0600 for a new secret file and the umask default for any other new file.
-    """
+
+@dataclass
+class Staged:
+    """A temp file next to ``target`` holding the new bytes, fsynced, with the final mode: ready to rename."""
+
+    path: Path | str  # as the caller names it (for messages)
+    target: Path
+    tmp: Path
+
+    def commit(self) -> Path:
+        try:
+            os.replace(self.tmp, self.target)
+        except OSError as exc:
+            self.discard()
+            raise _write_error(self.path, exc) from None
+        _fsync_directory(self.target.parent)
+        return self.target
+
+    def discard(self) -> None:
+        try:
+            self.tmp.unlink()
+        except OSError:
+            pass
+
+
+def _write_error(path: Path | str, exc: OSError) -> ConfigFileError:
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return ConfigFileError(path, "cannot write: permission denied or read-only file system")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return ConfigFileError(path, f"cannot write: {exc.strerror or 'no space left'}", "free some space and run again")
+    return ConfigFileError(path, f"cannot write: {exc.strerror or exc}")
+
+
+def stage(path: Path | str, data: bytes, *, mode: int | None = None, secret: bool = False) -> Staged:
+    """Write ``data`` to a temp file beside ``path``'s target (same file system), fsync it and give it its
+    final mode; nothing is replaced yet. Mode rules as in :func:`write_atomic`."""
     target = check_writable(path)
     try:
         existing = target.stat()
@@ -103,13 +136,15 @@ def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None, secr
             mode = 0o666 & ~umask
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".bytespike-tmp", dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=target.parent)
     except PermissionError:
         raise ConfigFileError(path, f"cannot write in {target.parent}: permission denied") from None
     except OSError as exc:
         raise ConfigFileError(path, f"cannot write: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
+        # the temp file is private from its first byte: it may hold a key
+        os.chmod(tmp, SECRET_MODE)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -121,19 +156,42 @@ def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None, secr
                 os.chown(tmp, existing.st_uid, existing.st_gid)
             except OSError:
                 pass
-        os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            raise ConfigFileError(path, "cannot write: permission denied or read-only file system") from None
-        if exc.errno == errno.ENOSPC:
-            raise ConfigFileError(path, "cannot write: the disk is full", "free some space and run again") from None
-        raise ConfigFileError(path, f"cannot write: {exc.strerror or exc}") from None
+        raise _write_error(path, exc) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_directory(target.parent)
-    return target
+    return Staged(path, target, tmp)
+
+
+def write_atomic(path: Path | str, data: bytes, *, mode: int | None = None, secret: bool = False) -> Path:
+    """Replace the file at ``path`` (its symlink target) with ``data``. Returns the path written.
+
+    Mode: ``mode`` if given; else the existing file's mode (narrowed to 0600 when ``secret``); else
+    0600 for a new secret file and the umask default for any other new file.
+    """
+    return stage(path, data, mode=mode, secret=secret).commit()
+
+
+def stale_temp_files(directory: Path) -> list[Path]:
+    """Temp files a killed bytespike left in ``directory``: our name pattern, owned by this user."""
+    found = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return found
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        if not (entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX)):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and (uid is None or st.st_uid == uid):
+            found.append(Path(entry.path))
+    return found
 
 
 def _fsync_directory(directory: Path) -> None:

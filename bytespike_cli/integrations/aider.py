@@ -70,7 +70,7 @@ class Aider(Integration):
     def _conf(self) -> dict:
         path = self.conf_path()
         raw = read_bytes(path)
-        return {} if raw is None else open_document("yaml", decode_text(raw, path), path).data
+        return {} if raw is None else open_document("yaml-1.1", decode_text(raw, path), path).data
 
     def detect(self) -> Detection:
         exe = self.which("aider")
@@ -110,7 +110,7 @@ class Aider(Integration):
             conf.append(Delete(("env-file",), only_if_ours=True))
             notes.append(f"export {KEY_VAR}=\"$(bytespike print-key --profile {request.profile})\" in your shell "
                          "profile: Aider reads it as its OpenAI-compatible key")
-        files.insert(0, FilePlan(self.conf_path(), "yaml", tuple(conf)))
+        files.insert(0, FilePlan(self.conf_path(), "yaml-1.1", tuple(conf)))
 
         settings = []
         for model in request.all_models:
@@ -121,7 +121,7 @@ class Aider(Integration):
                     entry["weak_model_name"] = aider_name(fast.id)
                 entry["editor_model_name"] = aider_name(chat.id)
             settings.append(Set((Match("name", entry["name"]),), entry))
-        files.append(FilePlan(self.settings_path(), "yaml", tuple(settings)))
+        files.append(FilePlan(self.settings_path(), "yaml-1.1", tuple(settings)))
 
         metadata = []
         for model in request.all_models:
@@ -147,4 +147,4 @@ class Aider(Integration):
             edits.append(Delete(("env-file",)))
         warnings = ("no record of the original settings: openai-api-base was removed; `model`, the model settings "
                     "and metadata files were left as they are",)
-        return Plan(self.name, (FilePlan(self.conf_path(), "yaml", tuple(edits)),), warnings=warnings)
+        return Plan(self.name, (FilePlan(self.conf_path(), "yaml-1.1", tuple(edits)),), warnings=warnings)

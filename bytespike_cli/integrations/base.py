@@ -116,6 +116,9 @@ class FilePlan:
     format: str  # json | jsonc | yaml | toml | dotenv
     edits: tuple[Edit, ...]
     secret: bool = False  # the file will hold a key: keep it 0600
+    # entries the tool names as bytespike's (a provider table, a "(ByteSpike)" model): one that exists but
+    # that bytespike did not write is the user's, and setup stops instead of merging into it
+    claims: tuple[KeyPath, ...] = ()
 
 
 @dataclass(frozen=True)

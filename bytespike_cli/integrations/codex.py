@@ -37,6 +37,7 @@ so switching key mode deletes the other keys from our table. Codex older than 0.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 import subprocess
 from pathlib import Path
 
@@ -101,7 +102,7 @@ class Codex(Integration):
         return self.codex_home() / "config.toml"
 
     def files(self) -> tuple[Path, ...]:
-        return (self.config_path(),)
+        return (self.config_path(), self.profile_path())
 
     def profile_path(self, name: str = FAST_PROFILE) -> Path:
         return self.codex_home() / f"{name}.config.toml"
@@ -205,7 +206,11 @@ class Codex(Integration):
         warnings.extend(self._default_profile_warnings(current, request, version))
         notes.append("restart running Codex sessions (and the IDE extension / desktop app) to pick up the change")
         path = self.config_path()
-        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline"), *extra_files),
+        # a hand-made [model_providers.bytespike] or [profiles.bytespike-fast] is the user's: never merged into
+        claims = (table, ("profiles", FAST_PROFILE))
+        extra_files = [replace(f, claims=(("model_provider",),)) for f in extra_files]
+        return Plan(self.name, (FilePlan(path, "toml", tuple(edits), secret=mode == "inline", claims=claims),
+                                *extra_files),
                     tuple(notes), tuple(warnings), secrets, key_mode=mode)
 
     def _default_profile_warnings(self, current: dict, request: SetupRequest,

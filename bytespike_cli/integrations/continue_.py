@@ -1,4 +1,4 @@
-"""Continue: ``~/.continue/config.yaml`` (ruamel round-trip) and the key in Continue's ``~/.continue/.env``.
+"""Continue: ``~/.continue/config.yaml`` (line edits, YAML 1.2) and the key in Continue's ``~/.continue/.env``.
 
 What we write (notes/editor-facts.md §5, continuedev/continue ``packages/config-yaml``, ``core/util/paths.ts``):
 - one ``models`` entry per chat model, named ``<id> (ByteSpike)``: ``provider: openai``, ``apiBase`` =
@@ -84,8 +84,9 @@ class Continue(Integration):
     def _ours(self, config: dict, name_key: str = "name") -> list[dict]:
         """Our entries: named with our suffix (the marker), or pointing at a known ByteSpike gateway."""
         models = config.get("models") if isinstance(config.get("models"), list) else []
+        roots = known_roots()  # once: it reads bytespike's config
         return [m for m in models if isinstance(m, dict) and (
-            _is_our_name(m.get(name_key)) or looks_like_bytespike_url(m.get("apiBase"), known_roots()))]
+            _is_our_name(m.get(name_key)) or looks_like_bytespike_url(m.get("apiBase"), roots))]
 
     def detect(self) -> Detection:
         exe = self.which("cn")
@@ -158,7 +159,8 @@ class Continue(Integration):
         kept = [m.get(name_key) for m in models if m.get(name_key) not in stale]
         final = kept + [n for n in names if n not in kept]
         in_order = [n for n in final if n in names] == names
-        edits: list = [Delete(("models", Match(name_key, n))) for n in stale]
+        # a stale entry goes only if bytespike wrote it (a same-named one the user made stays, with a warning)
+        edits: list = [Delete(("models", Match(name_key, n)), only_if_ours=True) for n in stale]
         if not in_order:  # take ours out and append them again, in order
             edits += [Delete(("models", Match(name_key, n))) for n in names if n in kept]
         edits += [Set(("models", Match(name_key, e[name_key])), e) for e in entries]
@@ -178,7 +180,8 @@ class Continue(Integration):
             edits.append(Set(("schema",), "v1"))
         entries = [self._entry(m, request, fast=fast, mode=mode) for m, fast in self._wanted(request)]
         edits += self._model_edits(config, entries, "name")
-        files = [FilePlan(self.yaml_path(), "yaml", tuple(edits), secret=mode == "inline")]
+        claims = tuple(("models", Match("name", n)) for n in [e["name"] for e in entries] + _stale_names(edits))
+        files = [FilePlan(self.yaml_path(), "yaml", tuple(edits), secret=mode == "inline", claims=claims)]
         notes = ["Continue reloads config.yaml by itself; pick the ByteSpike models in its model menu"]
         secrets: tuple[str, ...] = ()
         if mode == "inline":
@@ -208,7 +211,9 @@ class Continue(Integration):
             "moving to config.yaml (Continue's docs: yaml-migration) keeps the key out of the config file; run this "
             "setup again afterwards",
         ]
-        return Plan(self.name, (FilePlan(self.json_path(), "jsonc", tuple(edits), secret=True),), tuple(notes), (),
+        claims = tuple(("models", Match("title", n)) for n in [e["title"] for e in entries] + _stale_names(edits))
+        return Plan(self.name, (FilePlan(self.json_path(), "jsonc", tuple(edits), secret=True, claims=claims),),
+                    tuple(notes), (),
                     (request.key,) if request.key else (), key_mode=mode)
 
     def plan_remove(self) -> Plan:
@@ -225,6 +230,10 @@ class Continue(Integration):
         if raw is not None and SECRET in open_document("dotenv", decode_text(raw, self.env_path()), self.env_path()).data:
             files.append(FilePlan(self.env_path(), "dotenv", (Delete((SECRET,)),)))
         return Plan(self.name, tuple(files))
+
+
+def _stale_names(edits: list) -> list:
+    return [e.path[-1].value for e in edits if isinstance(e, Delete) and e.only_if_ours]
 
 
 def _is_our_name(name) -> bool:

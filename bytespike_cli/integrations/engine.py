@@ -22,20 +22,31 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from bytespike_cli.errors import ConfigFileError, ToolBusy
+from bytespike_cli.errors import BytespikeError, ConfigFileError, ExitCode, ToolBusy
 from bytespike_cli.formats import MISSING, open_document, same_value
 from bytespike_cli.formats.common import decode_path, decode_text, dotted, encode_path
-from bytespike_cli.formats.safe_write import read_bytes, real_path, remove_file, write_atomic, check_writable
+from bytespike_cli.formats.merge import Conflict, merge_data, revert_patch
+from bytespike_cli.formats.safe_write import (
+    Staged,
+    check_writable,
+    read_bytes,
+    real_path,
+    remove_file,
+    stage,
+    stale_temp_files,
+    write_atomic,
+)
+from bytespike_cli.integrations import journal as journal_schema
 from bytespike_cli.integrations.base import Delete, FilePlan, Integration, Plan, Set
+from bytespike_cli.integrations.journal import JOURNAL_VERSION, Journal  # noqa: F401
 from bytespike_cli.redact import redact_settings
-
-JOURNAL_VERSION = 1
 LOCK_TIMEOUT_S = 15.0
 
 
@@ -83,6 +94,7 @@ class KeyRecord:
     written: Any  # MISSING when we deleted it
     created: tuple[tuple, ...] = ()  # parent objects that did not exist before (deepest last)
     source: dict | None = None  # how the previous value was written: {"text", "before"} (JSONC)
+    replaced: tuple[tuple[tuple, Any], ...] = ()  # parents that held a non-container (null, "", a list): value
 
 
 @dataclass
@@ -98,6 +110,7 @@ class FileChange:
     parts: list = field(default_factory=list)  # a store's files as they were before we opened it
     warnings: list[str] = field(default_factory=list)
     restore_mode: int | None = None  # --remove: the mode the file had before a setup narrowed it to 0600
+    collisions: list[tuple] = field(default_factory=list)  # entries named like ours that we did not write
 
     @property
     def changed(self) -> bool:
@@ -115,6 +128,7 @@ class ApplyResult:
     written: tuple[Path, ...]
     entry_id: str | None  # None when nothing changed
     warnings: tuple[str, ...] = ()
+    recovered: tuple[str, ...] = ()  # what the start-up sweep repaired after an interrupted run
 
 
 @dataclass(frozen=True)
@@ -123,7 +137,11 @@ class UndoResult:
     entry_ids: tuple[str, ...]
     restored: tuple[Path, ...]
     deleted: tuple[Path, ...]  # files the setup had created
-    skipped: tuple[tuple[Path, str], ...]
+    skipped: tuple[tuple[Path, str], ...]  # left alone: changed since bytespike wrote them (or no backup)
+    overwritten: tuple[tuple[Path, Path], ...] = ()  # --force: a changed file and where its bytes were saved
+    dry_run: bool = False
+    complete: bool = True  # every file of the setup is back (the entry is marked undone)
+    recovered: tuple[str, ...] = ()
 
 
 # -- helpers ------------------------------------------------------------------------------------------
@@ -175,7 +193,33 @@ def diff(changes: list[FileChange], secrets: tuple[str, ...] = ()) -> str:
         text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
         chunks.append(text.replace("\r\n", "\n"))
     # every credential, not only ours: the user's own keys sit next to ours in these files
-    return redact_settings("".join(chunks), *secrets)
+    return mask_credentials(redact_settings("".join(chunks), *secrets))
+
+
+# credentials that redact_settings does not catch by a setting's name: header values and URL passwords
+_AUTH_HEADER_RE = re.compile(r"(?i)\b(bearer|basic|token)([ \t]+)([A-Za-z0-9._~+/=:-]{6,})")
+_URL_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@'\"]*):([^/\s@'\"]+)@")
+
+
+def mask_credentials(text: str) -> str:
+    """``Authorization: Bearer <token>`` (any header or setting), ``scheme://user:password@host``: the secret
+    part replaced by ``…``, whatever the setting is called."""
+    text = _AUTH_HEADER_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}…" if "…" not in m.group(3) else m.group(0), text)
+    return _URL_USERINFO_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}:…@", text)
+
+
+class NameCollision(BytespikeError):
+    """An entry with bytespike's name exists that bytespike did not write: never merge into it silently."""
+
+    def __init__(self, tool: str, found: list[tuple[Path, tuple]]):
+        names = "; ".join(f"{path}: {dotted(key)}" for path, key in found)
+        super().__init__(
+            f"{tool}: an entry with bytespike's name already exists and bytespike did not write it ({names})",
+            "rename your entry, or run again with --replace to let bytespike take it over "
+            "(--remove and undo then put yours back)",
+            exit_code=ExitCode.CONFIG,
+        )
+        self.found = found
 
 
 class Engine:
@@ -198,10 +242,10 @@ class Engine:
         except OSError:
             pass
 
-    def load_journal(self) -> dict[str, Any]:
+    def load_journal(self) -> Journal:
         raw = read_bytes(self.journal_path)
         if raw is None:
-            return {"version": JOURNAL_VERSION, "owned": {}, "history": [], "written": {}}
+            return journal_schema.empty()
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
@@ -209,12 +253,9 @@ class Engine:
                 self.journal_path, "bytespike's setup journal is damaged",
                 "move it away; setups can then still be removed by name (undo history is lost)",
             ) from None
-        data.setdefault("owned", {})
-        data.setdefault("history", [])
-        data.setdefault("written", {})
-        return data
+        return journal_schema.migrate(data, self.journal_path)
 
-    def _save_journal(self, journal: dict[str, Any]) -> None:
+    def _save_journal(self, journal: Journal) -> None:
         self._ensure_root()
         # never sort_keys: the journal holds the user's objects, whose key order we must put back as it was
         text = json.dumps(journal, indent=2, ensure_ascii=False) + "\n"
@@ -256,38 +297,131 @@ class Engine:
                     return True
         return False
 
+    # -- recovery -----------------------------------------------------------------------------------
+    def recover(self) -> tuple[str, ...]:
+        """The start-up sweep, under the lock: finish or roll back a run that was killed while writing,
+        and delete the temp files a killed run left next to the tools' files. Returns what it did."""
+        with self.lock():
+            journal = self.load_journal()
+            return self._recover(journal)
+
+    def _recover(self, journal: Journal) -> tuple[str, ...]:
+        done: list[str] = []
+        pending = [e for e in journal["history"] if e.get("state") == "pending"]
+        runs: dict[str, list] = {}
+        for entry in pending:
+            runs.setdefault(entry.get("run", entry["id"]), []).append(entry)
+        for entries in reversed(list(runs.values())):
+            done.extend(self._settle(journal, entries))
+        if pending:
+            self._save_journal(journal)
+        directories = {real_path(Path(item["path"])).parent for entry in journal["history"]
+                       for item in entry.get("files", [])}
+        directories |= {real_path(Path(info["path"])).parent for owned in journal["owned"].values()
+                        for info in owned.get("files", {}).values()}
+        directories.add(self.root)
+        directories |= {p for p in (self.root / "backups").glob("*") if p.is_dir()} if (self.root / "backups").is_dir() \
+            else set()
+        for directory in sorted(directories):
+            for tmp in stale_temp_files(directory):
+                try:
+                    tmp.unlink()
+                    done.append(f"removed a temp file an interrupted bytespike left behind: {tmp}")
+                except OSError:
+                    pass
+        return tuple(done)
+
+    def _settle(self, journal: Journal, entries: list[dict[str, Any]]) -> list[str]:
+        """The entries of one run whose files were being written when it died. The run is one transaction:
+        if every file of every entry holds its new bytes it is complete (marked done); otherwise every file
+        already replaced is put back, in every entry of the run."""
+        files = [(entry, item) for entry in entries for item in entry.get("files", []) if not item.get("store")]
+        current = {item["path"]: _sha(read_bytes(item["path"])) for _, item in files}
+        tools = ", ".join(dict.fromkeys(e["tool"] for e in entries))
+        action = entries[0]["action"]
+        if all(current[item["path"]] == item["after_sha"] for _, item in files):
+            for entry in entries:
+                entry["state"] = "done"
+            return [f"finished an interrupted {action} of {tools} (every file had been written)"]
+        messages = []
+        for entry, item in reversed(files):
+            now = current[item["path"]]
+            if now == item["before_sha"] or now != item["after_sha"]:
+                continue  # not replaced yet (or changed by someone else since: theirs now)
+            original = None if item["backup"] is None else read_bytes(self.root / item["backup"])
+            if original is None and item["backup"] is not None:
+                messages.append(f"could not roll back {item['path']}: its backup is missing")
+                continue
+            if original is None:
+                remove_file(item["path"])
+                _remove_empty_dirs(item.get("created_dirs", []))
+            else:
+                write_atomic(item["path"], original, mode=item.get("mode"))
+            messages.append(f"rolled back {item['path']} (an interrupted {action} of {entry['tool']})")
+        for entry in reversed(entries):
+            entry["state"] = "rolled-back"
+            entry["undone"] = True
+            owned_before = entry.get("owned_before")
+            if owned_before is None:
+                journal["owned"].pop(entry["tool"], None)
+            else:
+                journal["owned"][entry["tool"]] = owned_before
+        return messages or [f"rolled back an interrupted {action} of {tools} (nothing had been written yet)"]
+
     # -- planning -----------------------------------------------------------------------------------
-    def changes(self, plan: Plan, *, journal: dict[str, Any] | None = None) -> list[FileChange]:
-        """Before/after bytes of every file in ``plan`` (nothing is written)."""
+    def changes(self, plan: Plan, *, journal: dict[str, Any] | None = None, replace: bool = False) -> list[FileChange]:
+        """Before/after bytes of every file in ``plan`` (nothing is written). An entry the plan claims by
+        name that bytespike did not write is a :class:`NameCollision` unless ``replace``."""
         journal = journal if journal is not None else self.load_journal()
         owned_files = journal["owned"].get(plan.tool, {}).get("files", {})
         result = []
         for file_plan in plan.files:
             owned_keys = {decode_path(k["path"])
                           for k in owned_files.get(str(real_path(file_plan.path)), {}).get("keys", [])}
-            result.append(self._file_change(file_plan, owned_keys, plan.secrets))
+            result.append(self._file_change(file_plan, owned_keys, plan.secrets, replace=replace))
+        collisions = [(c.path, key) for c in result for key in c.collisions]
+        if collisions:
+            raise NameCollision(plan.tool, collisions)
         return result
 
-    def _file_change(self, file_plan: FilePlan, owned_keys: set[tuple], secrets: tuple[str, ...] = ()) -> FileChange:
+    def _file_change(self, file_plan: FilePlan, owned_keys: set[tuple], secrets: tuple[str, ...] = (),
+                     *, replace: bool = False) -> FileChange:
         doc, before, parts = _open(file_plan.format, file_plan.path)
         text = doc.text
         change = FileChange(file_plan.path, file_plan.format, before, before, secret=file_plan.secret,
                             secrets=tuple(s for s in secrets if s))
         if file_plan.format in STORE_FORMATS:
             change.store, change.parts = doc, parts
+        claimed = {tuple(c) for c in file_plan.claims}
+        if not replace:
+            for claim in file_plan.claims:
+                claim = tuple(claim)
+                if doc.get(claim) is not MISSING and not any(k[:len(claim)] == claim for k in owned_keys):
+                    change.collisions.append(claim)
         source_of = getattr(doc, "source", None)
         for edit in file_plan.edits:
             path = tuple(edit.path)
             previous = doc.get(path)
             source = source_of(path) if source_of is not None and previous is not MISSING else None
             if isinstance(edit, Set):
-                created = tuple(path[:i] for i in range(1, len(path)) if doc.get(path[:i]) is MISSING)
+                created, replaced = [], []
+                for depth in range(1, len(path)):
+                    parent = doc.get(path[:depth])
+                    if parent is MISSING:
+                        created.append(path[:depth])
+                    elif not isinstance(parent, (dict, list)) or (
+                            isinstance(parent, list) and not isinstance(path[depth], (int, type(None)))
+                            and not _is_match(path[depth])):
+                        replaced.append((path[:depth], parent))  # a null/false/"" in the way
+                        created.append(path[:depth])
+                        break
                 if doc.set(path, edit.value):
-                    change.records.append(KeyRecord(path, previous, edit.value, created, source))
+                    change.records.append(KeyRecord(path, previous, edit.value, tuple(created), source,
+                                                    tuple(replaced)))
             elif isinstance(edit, Delete):
                 if previous is MISSING:
                     continue
-                if edit.only_if_ours and path not in owned_keys:
+                if edit.only_if_ours and path not in owned_keys and not (replace and path in claimed):
                     reason = f": {edit.reason}" if edit.reason else ""
                     change.warnings.append(f"{file_plan.path}: left {dotted(path)} in place (bytespike did not write it){reason}")
                     continue
@@ -300,6 +434,8 @@ class Engine:
                             "`--remove` or `bytespike undo` puts it back")
         new_text = doc.text
         if new_text != text or before is None and change.records:
+            if change.store is None:
+                new_text = _keep_file_edges(text, new_text, file_plan.format, file_plan.path)
             change.after = new_text.encode("utf-8")
         return change
 
@@ -309,7 +445,7 @@ class Engine:
         owned = journal["owned"].get(integration.name)
         if not owned or not owned.get("files"):
             plan = integration.plan_remove()
-            return [c for c in self.changes(plan, journal=journal) if c.changed], list(plan.warnings)
+            return [c for c in self.changes(plan, journal=journal, replace=True) if c.changed], list(plan.warnings)
         result, warnings = [], []
         for target, info in owned["files"].items():
             change = self._undo_keys(Path(info.get("path") or target), info)
@@ -317,6 +453,37 @@ class Engine:
             if change.changed:
                 result.append(change)
         return result, warnings
+
+    def _revert_patches(self, info: dict[str, Any], current: bytes | None) -> bytes | None | _NoPatch:
+        """The file with every recorded setup write taken back out, newest first (byte-exact where nobody
+        else edited the same lines); NO_PATCH when that is not provably right."""
+        patches = info.get("patches") or []
+        if not patches:
+            return NO_PATCH
+        fmt, path = info["format"], info["path"]
+        text = "" if current is None else current.decode("utf-8", "surrogateescape")
+        for patch in reversed(patches):
+            before = b"" if patch["before"] is None else read_bytes(self.root / patch["before"])
+            after = None if patch["after"] is None else read_bytes(self.root / patch["after"])
+            if before is None or after is None:
+                return NO_PATCH
+            before_text, after_text = before.decode("utf-8"), after.decode("utf-8")
+            reverted = revert_patch(text, before_text, after_text)
+            if reverted is None:
+                return NO_PATCH
+            if text != after_text:
+                # someone edited the file since: the merged text must hold their data with ours taken out
+                try:
+                    expected = merge_data(_data_of(fmt, after_text, path), _data_of(fmt, before_text, path),
+                                          _data_of(fmt, text, path))
+                    if not same_value(_data_of(fmt, reverted, path), expected):
+                        return NO_PATCH
+                except (Conflict, ConfigFileError):
+                    return NO_PATCH
+            text = reverted
+        if patches[0]["before"] is None and text == "":
+            return None  # the first setup created the file
+        return text.encode("utf-8")
 
     def _undo_keys(self, path: Path, info: dict[str, Any]) -> FileChange:
         fmt = info["format"]
@@ -326,7 +493,15 @@ class Engine:
         change = FileChange(path, fmt, before, before, secret=bool(info.get("secret")))
         if fmt in STORE_FORMATS:
             change.store, change.parts = doc, parts
+        else:
+            exact = self._revert_patches(info, before)
+            if exact is not NO_PATCH:
+                change.after = exact
+                if info.get("mode_before") is not None:
+                    change.restore_mode = info["mode_before"]
+                return change
         created: list[tuple] = []
+        replaced: list[tuple[tuple, Any]] = []
         restore = getattr(doc, "restore", None)
         for record in reversed(info.get("keys", [])):
             key = decode_path(record["path"])
@@ -343,10 +518,18 @@ class Engine:
             else:
                 doc.set(key, previous)
             created.extend(decode_path(c) for c in record.get("created", []))
-        # parents we created and that are empty now go too (deepest first)
+            replaced.extend((decode_path(r["path"]), r["value"]) for r in record.get("replaced", []))
+        # parents we created and that are empty now go too (deepest first); a parent that held a value we
+        # had to replace (null, false, a string) gets that value back
         for parent in sorted(set(created), key=len, reverse=True):
             if doc.get(parent) in ({}, []):
-                doc.delete(parent)
+                old = next((value for where, value in replaced if where == parent), MISSING)
+                if old is MISSING:
+                    doc.delete(parent)
+                elif restore is not None:
+                    restore(parent, old)
+                else:
+                    doc.set(parent, old)
         if change.store is None and not doc.data and _only_brackets_added(info.get("text_before"), doc.text,
                                                                           created=bool(info.get("created_file"))):
             # the file had no settings before (none, empty, comments only) and nothing was added since:
@@ -378,34 +561,159 @@ class Engine:
                 check_writable(change.path)
 
     def apply(self, integration: Integration, plan: Plan, *, profile: str | None = None,
-              run: str | None = None) -> ApplyResult:
+              run: str | None = None, replace: bool = False) -> ApplyResult:
         """Write ``plan``. ``run`` groups the tools of one `bytespike setup` so `undo` takes them back together."""
+        return self.apply_many([(integration, plan, profile)], run=run, replace=replace)[0]
+
+    def apply_many(self, items: list[tuple[Integration, Plan, str | None]], *, run: str | None = None,
+                   replace: bool | set[str] = False) -> list[ApplyResult]:
+        """Write several tools' plans as one transaction: every file of every tool, or none of them.
+        ``replace``: True, or the names of the tools whose same-named user entries may be taken over."""
+        import uuid
+
+        run = run or uuid.uuid4().hex
         with self.lock():
-            self.guard(integration)
             journal = self.load_journal()
-            changes = self.changes(plan, journal=journal)
-            return self._commit(integration.name, "setup", changes, journal, profile=profile, run=run)
+            recovered = self._recover(journal)
+            for integration, _, _ in items:
+                self.guard(integration)
+            batch = [(integration.name, "setup", self.changes(
+                plan, journal=journal, replace=replace is True or integration.name in (replace or ())), profile)
+                for integration, plan, profile in items]
+            results = self._transaction(batch, journal, run)
+        return [ApplyResult(r.tool, r.action, r.written, r.entry_id, r.warnings, recovered) for r in results]
 
     def remove(self, integration: Integration) -> ApplyResult:
-        with self.lock():
-            self.guard(integration)
-            changes, warnings = self.removal_changes(integration)
-            journal = self.load_journal()
-            result = self._commit(integration.name, "remove", changes, journal)
-            journal = self.load_journal()
-            if journal["owned"].pop(integration.name, None) is not None:
-                self._save_journal(journal)
-            return ApplyResult(result.tool, result.action, result.written, result.entry_id,
-                               tuple(warnings) + result.warnings)
+        return self.remove_many([integration])[0]
 
-    def _commit(self, tool: str, action: str, changes: list[FileChange], journal: dict[str, Any],
-                *, profile: str | None = None, run: str | None = None) -> ApplyResult:
-        warnings = tuple(w for c in changes for w in c.warnings)
-        changed = [c for c in changes if c.changed]
-        if not changed:
-            return ApplyResult(tool, action, (), None, warnings)
-        for change in changed:  # fail before writing anything
-            check_writable(change.path)
+    def remove_many(self, integrations_: list[Integration]) -> list[ApplyResult]:
+        with self.lock():
+            journal = self.load_journal()
+            recovered = self._recover(journal)
+            batch, warnings = [], {}
+            for integration in integrations_:
+                self.guard(integration)
+                changes, warned = self.removal_changes(integration)
+                batch.append((integration.name, "remove", changes, None))
+                warnings[integration.name] = tuple(warned)
+            journal = self.load_journal()
+            results = self._transaction(batch, journal, None)
+            journal = self.load_journal()
+            for integration in integrations_:
+                if journal["owned"].pop(integration.name, None) is not None:
+                    # the tool's setups are taken out: an `undo` afterwards must not bring one of them back
+                    for entry in journal["history"]:
+                        if entry["tool"] == integration.name and entry["action"] == "setup":
+                            entry["undone"] = True
+            self._save_journal(journal)
+        return [ApplyResult(r.tool, r.action, r.written, r.entry_id, warnings[r.tool] + r.warnings, recovered)
+                for r in results]
+
+    def _transaction(self, batch: list[tuple[str, str, list[FileChange], str | None]], journal: Journal,
+                     run: str | None) -> list[ApplyResult]:
+        """Back up, journal (state "pending"), stage every new file as a temp file, then rename them one by
+        one, each only if its file still holds the bytes we planned from (an editor's save in between is
+        never lost); any failure puts back every file already replaced, and the error is raised."""
+        results: list[ApplyResult] = []
+        work: list[tuple[dict[str, Any], FileChange]] = []
+        for tool, action, changes, profile in batch:
+            warnings = tuple(w for c in changes for w in c.warnings)
+            changed = [c for c in changes if c.changed]
+            if not changed:
+                results.append(ApplyResult(tool, action, (), None, warnings))
+                continue
+            for change in changed:  # fail before writing anything
+                check_writable(change.path)
+            entry = self._prepare(journal, tool, action, changed, profile, run)
+            work.extend((entry, change) for change in changed)
+            results.append(ApplyResult(tool, action, tuple(c.path for c in changed), entry["id"], warnings))
+        if not work:
+            return results
+        self._save_journal(journal)  # before the files: a crash from here on is settled by the next run
+        staged: list[tuple[FileChange, Staged | None]] = []
+        applied: list[tuple[dict[str, Any], FileChange]] = []
+        try:
+            for _, change in work:
+                if change.store is None and change.after is not None:
+                    staged.append((change, stage(change.path, change.after, secret=change.secret,
+                                                 mode=change.restore_mode)))
+                else:
+                    staged.append((change, None))
+            # text files first, stores (which save themselves) last: a store that fails is the last step
+            order = sorted(range(len(work)), key=lambda i: work[i][1].store is not None)
+            for index in order:
+                entry, change = work[index]
+                _, temp = staged[index]
+                self._check_unchanged(change)
+                if change.store is not None:
+                    if change.secret:  # before the key is in: SQLite gives new -wal/-shm files the db's mode
+                        _narrow_to_private(part for part, _, _ in change.parts)
+                    change.store.save()
+                    if change.restore_mode is not None:
+                        _set_modes((part for part, _, _ in change.parts), change.restore_mode)
+                    self._note_written(journal, change.target, _sha(read_bytes(change.target)))
+                elif change.after is None:
+                    remove_file(change.path)
+                    created = journal["owned"].get(entry["tool"], {}).get("files", {}).get(str(change.target), {})
+                    _remove_empty_dirs(created.get("created_dirs", []))
+                else:
+                    temp.commit()
+                applied.append((entry, change))
+        except BaseException as exc:
+            for _, temp in staged:
+                if temp is not None:
+                    temp.discard()
+            problems = self._roll_back(applied)
+            for entry in {id(e): e for e, _ in work}.values():
+                entry["state"] = "rolled-back"
+                entry["undone"] = True
+                if entry["action"] == "setup":
+                    if entry.get("owned_before") is None:
+                        journal["owned"].pop(entry["tool"], None)
+                    else:
+                        journal["owned"][entry["tool"]] = entry["owned_before"]
+            self._save_journal(journal)
+            if isinstance(exc, BytespikeError) and applied:
+                undone = ", ".join(str(c.path) for _, c in applied)
+                extra = f"; put back {undone}" + (f" (could not put back: {'; '.join(problems)})" if problems else "")
+                _with_message(exc, exc.message + extra)
+            raise
+        for entry in {id(e): e for e, _ in work}.values():
+            entry["state"] = "done"
+        self._save_journal(journal)
+        return results
+
+    def _check_unchanged(self, change: FileChange) -> None:
+        """Compare-and-swap: the file must still hold the bytes this run read, or an editor saved it meanwhile."""
+        if change.store is not None:
+            return  # a database changes when merely opened (WAL checkpoints); the running-tool guard covers it
+        if read_bytes(change.path) != change.before:
+            raise ConfigFileError(change.path, "changed while bytespike was writing (an editor saved it?)",
+                                  "nothing of this run was kept, and the other program's save is intact; "
+                                  "run the command again")
+
+    def _roll_back(self, applied: list[tuple[dict[str, Any], FileChange]]) -> list[str]:
+        problems = []
+        for entry, change in reversed(applied):
+            try:
+                if change.store is not None:
+                    for part, raw, mode in change.parts:
+                        if raw is None:
+                            remove_file(part)
+                        else:
+                            write_atomic(part, raw, mode=mode)
+                elif change.before is None:
+                    remove_file(change.path)
+                else:
+                    item = next(i for i in entry["files"] if i["target"] == str(change.target))
+                    write_atomic(change.path, change.before, mode=item.get("mode"))
+            except (BytespikeError, OSError) as exc:
+                problems.append(f"{change.path}: {getattr(exc, 'message', exc)}")
+        return problems
+
+    def _prepare(self, journal: Journal, tool: str, action: str, changed: list[FileChange],
+                 profile: str | None, run: str | None) -> dict[str, Any]:
+        """Backups of the before (and after) bytes, and the history entry, marked pending."""
         entry_id = f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-{tool}-{action}"
         backup_dir = self.root / "backups" / entry_id
         self._ensure_root()
@@ -425,7 +733,7 @@ class Engine:
                 entry_files.append({
                     "path": str(change.path), "target": str(target), "store": True, "parts": parts,
                     "backup": parts[0]["backup"], "mode": parts[0]["mode"], "before_sha": parts[0]["before_sha"],
-                    "after_sha": None, "created_dirs": [],
+                    "after_sha": None, "after_backup": None, "created_dirs": [],
                 })
                 continue
             mode = None
@@ -434,40 +742,28 @@ class Engine:
                 backup = f"backups/{entry_id}/{index}.bak"
                 write_atomic(self.root / backup, change.before, mode=0o600)
                 mode = stat.S_IMODE(target.stat().st_mode)
+            after_backup = None
+            if change.after is not None and action == "setup":
+                # the bytes we write, so --remove can take exactly this change back out later
+                after_backup = f"backups/{entry_id}/{index}.after"
+                write_atomic(self.root / after_backup, change.after, mode=0o600)
             entry_files.append({
                 "path": str(change.path), "target": str(target), "backup": backup, "mode": mode,
-                "before_sha": _sha(change.before), "after_sha": _sha(change.after),
+                "before_sha": _sha(change.before), "after_sha": _sha(change.after), "after_backup": after_backup,
                 "created_dirs": [str(d) for d in _missing_dirs(target.parent)],
             })
-        journal["history"].append({
-            "id": entry_id, "run": run or entry_id, "tool": tool, "action": action, "time": _now(), "undone": False,
-            "profile": profile, "files": entry_files,
+        entry = {
+            "id": entry_id, "run": run or entry_id, "tool": tool, "action": action, "time": _now(),
+            "state": "pending", "undone": False, "profile": profile, "files": entry_files,
             "owned_before": copy.deepcopy(journal["owned"].get(tool)),
-        })
+        }
+        journal["history"].append(entry)
         for change in changed:
             if change.store is None:
                 self._note_written(journal, change.target, _sha(change.after))
         if action == "setup":
-            self._record_ownership(journal, tool, changed, profile, entry_files)
-        self._save_journal(journal)  # before the files: a crash still leaves backups and the record
-        written = []
-        for change in changed:
-            if change.store is not None:
-                if change.secret:  # before the key is in: SQLite gives new -wal/-shm files the database's mode
-                    _narrow_to_private(part for part, _, _ in change.parts)
-                change.store.save()
-                if change.restore_mode is not None:
-                    _set_modes((part for part, _, _ in change.parts), change.restore_mode)
-                self._note_written(journal, change.target, _sha(read_bytes(change.target)))
-                self._save_journal(journal)
-            elif change.after is None:
-                remove_file(change.path)
-                created = journal["owned"].get(tool, {}).get("files", {}).get(str(change.target), {})
-                _remove_empty_dirs(created.get("created_dirs", []))
-            else:
-                write_atomic(change.path, change.after, secret=change.secret, mode=change.restore_mode)
-            written.append(change.path)
-        return ApplyResult(tool, action, tuple(written), entry_id, warnings)
+            self._record_ownership(journal, tool, changed, profile, entry_files, entry_id)
+        return entry
 
     @staticmethod
     def _note_written(journal: dict[str, Any], target: Path, sha: str | None) -> None:
@@ -476,7 +772,7 @@ class Engine:
             shas.append(sha)
 
     def _record_ownership(self, journal: dict[str, Any], tool: str, changed: list[FileChange],
-                          profile: str | None, entry_files: list[dict[str, Any]]) -> None:
+                          profile: str | None, entry_files: list[dict[str, Any]], entry_id: str) -> None:
         owned = journal["owned"].setdefault(tool, {"files": {}})
         if profile:
             owned["profile"] = profile
@@ -485,10 +781,13 @@ class Engine:
             if info is None:
                 info = owned["files"][str(change.target)] = {
                     "path": str(change.path), "format": change.format, "keys": [],
-                    "created_file": change.before is None, "created_dirs": item["created_dirs"],
+                    "created_file": change.before is None, "created_dirs": item["created_dirs"], "patches": [],
                 }
                 if change.store is None:
                     info["text_before"] = _text_without_settings(change)
+            if change.store is None:
+                info.setdefault("patches", []).append(
+                    {"entry": entry_id, "before": item["backup"], "after": item["after_backup"]})
             if change.secret and not info.get("secret"):
                 # the mode to give back once our key is out again (a setup narrows the file to 0600)
                 mode = item["parts"][0]["mode"] if change.store is not None else item["mode"]
@@ -502,6 +801,8 @@ class Engine:
                     entry = {"path": encode_path(record.path), "previous": _encode(record.previous),
                              "written": _encode_written(record.written, change.secrets),
                              "created": [encode_path(c) for c in record.created]}
+                    if record.replaced:
+                        entry["replaced"] = [{"path": encode_path(p), "value": v} for p, v in record.replaced]
                     if record.source is not None:
                         entry["source"] = record.source
                     info["keys"].append(entry)
@@ -516,18 +817,20 @@ class Engine:
                 return entry
         return None
 
-    def undo(self, tool: str | None = None, *, force: bool = False,
+    def undo(self, tool: str | None = None, *, force: bool = False, dry_run: bool = False,
              guard: Callable[[str], None] | None = None) -> UndoResult | None:
         """Restore the files of the last (not yet undone) setup. None when there is nothing to undo.
 
         Without ``tool``, "the last setup" is the last ``bytespike setup`` run, with every tool it
-        touched (entries share a ``run`` id); with ``tool``, that tool's last setup. If any file was
-        changed by something else since bytespike wrote it (or its backup is gone), nothing is
-        restored and the result lists those files in ``skipped`` (``force`` overrides). ``guard(tool)``
-        runs first for every tool involved (the CLI refuses while a tool that would overwrite us runs).
+        touched (entries share a ``run`` id); with ``tool``, that tool's last setup. Files changed by
+        something else since bytespike wrote them are left alone and listed in ``skipped``; the others
+        are restored (the safe subset), and the setup stays open until the skipped ones are restored too.
+        ``force`` restores those as well, saving their current bytes first (``overwritten``). ``dry_run``
+        only reports. ``guard(tool)`` runs first for every tool involved (a tool that would overwrite us).
         """
         with self.lock():
             journal = self.load_journal()
+            recovered = () if dry_run else self._recover(journal)
             open_setups = [e for e in journal["history"] if e["action"] == "setup" and not e.get("undone")]
             if tool is not None:
                 open_setups = [e for e in open_setups if e["tool"] == tool]
@@ -537,51 +840,114 @@ class Engine:
             entries = [last] if tool is not None else [
                 e for e in open_setups if e.get("run", e["id"]) == last.get("run", last["id"])
             ]
-            restored, deleted, skipped = [], [], []
-            plans = []
+            skipped, plans = [], []
             for entry in reversed(entries):
                 if guard is not None:
                     guard(entry["tool"])
                 for item in entry["files"]:
+                    if item.get("restored"):
+                        continue
                     # a store (a database and its WAL files) is restored as a whole; only the main file is
                     # checked for changes, the side files change whenever the app merely opens it
                     parts = item.get("parts") or [item]
                     main = parts[0]
                     current = read_bytes(main["path"])
                     ours = set(journal["written"].get(item["target"], [])) | {main["before_sha"]}
-                    if not force and _sha(current) not in ours:
+                    changed = _sha(current) not in ours
+                    missing = [p for p in parts if p["backup"] is not None and read_bytes(self.root / p["backup"]) is None]
+                    if missing:
+                        skipped.append((Path(missing[0]["path"]), "its backup is missing"))
+                        continue
+                    if changed and not force:
                         skipped.append((Path(item["path"]), "changed by something else since bytespike wrote it"))
                         continue
-                    for part in parts:
-                        original = None if part["backup"] is None else read_bytes(self.root / part["backup"])
-                        if part["backup"] is not None and original is None:
-                            skipped.append((Path(part["path"]), "its backup is missing"))
-                            continue
-                        plans.append((Path(part["path"]), original, part.get("mode"), item.get("created_dirs", []),
-                                      part is main))
+                    plans.append((entry, item, parts, changed, current))
             tools = tuple(dict.fromkeys(e["tool"] for e in entries))
             ids = tuple(e["id"] for e in entries)
-            if skipped:
-                # all or nothing: a half-undone setup would be harder to reason about than none
-                return UndoResult(tools, ids, (), (), tuple(skipped))
-            for path, original, mode, created_dirs, listed in plans:
-                if original is None:
-                    if remove_file(path) and listed:
-                        deleted.append(path)
-                    _remove_empty_dirs(created_dirs)
-                else:
-                    if read_bytes(path) != original or _mode_of(path) != mode:
-                        write_atomic(path, original, mode=mode)
-                    if listed:
-                        restored.append(path)
+            restored, deleted, overwritten = [], [], []
+            if dry_run:
+                for _, item, parts, _, _ in plans:
+                    (restored if parts[0]["backup"] is not None else deleted).append(Path(item["path"]))
+                return UndoResult(tools, ids, tuple(restored), tuple(deleted), tuple(skipped), dry_run=True,
+                                  complete=not skipped)
+            save_dir = self.root / "backups" / f"{_dt.datetime.now(_dt.timezone.utc).strftime('%Y%m%dT%H%M%S%f')}-undo"
+            for number, (entry, item, parts, changed, current) in enumerate(plans):
+                if changed and current is not None:
+                    # --force: the bytes we overwrite are someone's edit; keep them
+                    save_dir.mkdir(parents=True, exist_ok=True)
+                    os.chmod(save_dir, 0o700)
+                    saved = save_dir / f"{number}-{Path(item['path']).name}"
+                    write_atomic(saved, current, mode=0o600)
+                    overwritten.append((Path(item["path"]), saved))
+                for part in parts:
+                    original = None if part["backup"] is None else read_bytes(self.root / part["backup"])
+                    path = Path(part["path"])
+                    if original is None:
+                        if remove_file(path) and part is parts[0]:
+                            deleted.append(path)
+                        _remove_empty_dirs(item.get("created_dirs", []))
+                    else:
+                        if read_bytes(path) != original or _mode_of(path) != part.get("mode"):
+                            write_atomic(path, original, mode=part.get("mode"))
+                        if part is parts[0]:
+                            restored.append(path)
+                item["restored"] = True
+            complete = not skipped
             for entry in reversed(entries):
+                if not all(item.get("restored") for item in entry["files"]):
+                    continue
                 entry["undone"] = True
                 if entry.get("owned_before") is None:
                     journal["owned"].pop(entry["tool"], None)
                 else:
                     journal["owned"][entry["tool"]] = entry["owned_before"]
             self._save_journal(journal)
-            return UndoResult(tools, ids, tuple(restored), tuple(deleted), ())
+            return UndoResult(tools, ids, tuple(restored), tuple(deleted), tuple(skipped), tuple(overwritten),
+                              complete=complete, recovered=recovered)
+
+
+class _NoPatch:
+    def __repr__(self) -> str:
+        return "NO_PATCH"
+
+
+NO_PATCH = _NoPatch()
+
+
+def _is_match(step: Any) -> bool:
+    from bytespike_cli.formats.common import Match
+
+    return isinstance(step, Match)
+
+
+def _with_message(exc: BytespikeError, message: str) -> BytespikeError:
+    exc.message = message
+    exc.args = (message,)
+    return exc
+
+
+def _data_of(fmt: str, text: str, path: Any) -> Any:
+    return open_document(fmt, text, path).data if text.strip(" \t\r\n\ufeff") else {}
+
+
+def _keep_file_edges(before: str, after: str, fmt: str, path: Any) -> str:
+    """What a setup must not change at the edges of a file: a missing final newline stays missing, leading
+    blank lines stay. An editor appends at the end; the result is parsed again before it is used."""
+    candidate = after
+    if before.strip() and not before.endswith("\n") and candidate.endswith("\n"):
+        candidate = candidate[:-2] if candidate.endswith("\r\n") else candidate[:-1]
+    lead_before = len(before) - len(before.lstrip("\r\n"))
+    lead_after = len(candidate) - len(candidate.lstrip("\r\n"))
+    if before.strip() and lead_after > lead_before and not before.startswith("\ufeff"):
+        candidate = candidate[lead_after - lead_before:]
+    if candidate == after:
+        return after
+    try:
+        if same_value(_data_of(fmt, candidate, path), _data_of(fmt, after, path)):
+            return candidate
+    except ConfigFileError:
+        pass
+    return after
 
 
 def _text_without_settings(change: FileChange) -> str | None:

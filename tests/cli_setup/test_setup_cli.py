@@ -344,4 +344,5 @@ def test_undo_after_remove_says_there_was_nothing_left(cli, isolated_home):
     assert cli("setup", "codex", "--remove", "--yes").exit_code == 0
     result = cli("undo")
     assert result.exit_code == 0
-    assert "nothing left to restore for codex" in result.stderr and "undid" not in result.stderr
+    assert "nothing to undo" in result.stdout and "already taken out with --remove" in result.stdout
+    assert "undid" not in result.stderr

@@ -1,4 +1,4 @@
-"""YAML: ruamel round-trip plus the line merge that keeps untouched lines byte for byte."""
+"""YAML: line splices at libyaml positions; untouched lines stay byte for byte."""
 
 from __future__ import annotations
 
@@ -137,3 +137,55 @@ def test_a_hash_inside_a_quoted_value_is_not_taken_for_a_comment():
     doc = YamlDocument('title: "a # b"   # real comment\n', "c.yml")
     doc.set(("title",), "c # d")
     assert doc.get(("title",)) == "c # d" and doc.text.endswith("   # real comment\n")
+
+
+# -- issue 15: block scalars, and a line edit that cannot work is a refusal, not a "broken file" -----------------
+def test_a_block_scalar_value_is_replaced_and_a_key_after_it_lands_below_it():
+    assert run("prompt: |\n  line one\n  line two\nx: 1\n", ("set", ("prompt",), "short")) == "prompt: short\nx: 1\n"
+    assert run("x: 1\nprompt: |\n  one\n", ("set", ("new",), "v")) == "x: 1\nprompt: |\n  one\nnew: v\n"
+
+
+def test_an_edit_the_splicer_cannot_make_is_refused_naming_the_construct():
+    from bytespike_cli.formats.yaml import YamlEditRefused
+
+    with pytest.raises(YamlEditRefused) as info:
+        run("? complex\n: 1\n", ("set", ("a",), 1))
+    assert "complex key" in info.value.message and "would not be valid YAML" in info.value.message
+
+
+def test_yaml_versions_are_read_as_each_tool_reads_them():
+    text = "a: 0o17\nb: yes\nc: 012\nd: ~\n"
+    assert YamlDocument(text, "c.yaml").data == {"a": 15, "b": "yes", "c": 12, "d": None}  # YAML 1.2 (Continue)
+    assert YamlDocument(text, "c.yaml", version="1.1").data == {"a": "0o17", "b": True, "c": 10, "d": None}  # PyYAML
+    # a %YAML 1.1 directive makes a 1.2 reader read 1.1
+    assert YamlDocument("%YAML 1.1\n---\n" + text, "c.yaml").data["b"] is True
+
+
+def test_a_large_file_is_only_parsed_where_it_is_edited():
+    from bytespike_cli.formats import yaml as yaml_module
+
+    big = "name: x\nprompts:\n" + "".join(f"  - name: p{i}\n    prompt: |\n      text {i}\n" for i in range(40000))
+    assert len(big) > yaml_module.WHOLE_PARSE_BYTES
+    doc = YamlDocument(big, "c.yaml")
+    doc.set(("schema",), "v1")
+    assert doc.text == big + "schema: v1\n"
+    assert list(doc._cache) and all(end - start < 1000 for start, end in doc._cache)  # the prompts were never parsed
+
+
+def test_appending_to_a_long_list_in_a_large_file_is_checked_without_parsing_the_list_again():
+    import io
+
+    from ruamel.yaml import YAML
+
+    from bytespike_cli.formats.common import Match
+
+    big = "name: x\nmodels:\n" + "".join(f"  - name: m{i}\n    provider: ollama\n" for i in range(20000)) + \
+        "  # old entries below\n  # - name: gone\n"
+    doc = YamlDocument(big, "c.yaml")
+    doc.set(("models", Match("name", "ours")), {"name": "ours", "roles": ["chat"]})
+    assert doc._known_data and not doc._cache  # proven from the new lines, nothing re-parsed
+    expected_tail = "    provider: ollama\n  - name: ours\n    roles:\n      - chat\n  # old entries below\n"
+    assert expected_tail in doc.text
+    independent = YAML(typ="safe", pure=True).load(io.StringIO(doc.text))
+    assert independent["models"][-1] == {"name": "ours", "roles": ["chat"]} and len(independent["models"]) == 20001
+    assert doc.get(("models", Match("name", "ours"))) == {"name": "ours", "roles": ["chat"]}

@@ -8,11 +8,13 @@ import stat
 
 import pytest
 
+
 from bytespike_cli import integrations
 from bytespike_cli.errors import UsageError
 from bytespike_cli.formats import open_document
 from bytespike_cli.integrations.base import Delete, Set, is_bytespike_command, profile_from_args
 from bytespike_cli.integrations.codex import Codex, parse_version
+from bytespike_cli.integrations.engine import NameCollision
 
 from .helpers import DEEPSEEK, GPT, GPT_MINI, HAIKU, KEY, SONNET, make_request, validate
 
@@ -216,7 +218,7 @@ def test_codex_home_is_honoured_and_user_profile_warned(isolated_home, tmp_path,
     fake_codex(tmp_path, monkeypatch, "0.133.0")  # the last release that reads a default profile
     monkeypatch.setenv("CODEX_HOME", str(isolated_home / "cx"))
     tool = Codex()
-    assert tool.files() == (isolated_home / "cx" / "config.toml",)
+    assert tool.files() == (isolated_home / "cx" / "config.toml", isolated_home / "cx" / "bytespike-fast.config.toml")
     (isolated_home / "cx").mkdir()
     (isolated_home / "cx" / "config.toml").write_text('profile = "mine"\n[profiles.mine]\nmodel_provider = "azure"\n')
     assert any("selects profile 'mine'" in w and "model_provider = 'azure'" in w
@@ -391,9 +393,12 @@ def test_continue_stale_entries_go_whatever_the_gateway_url(isolated_home, engin
     engine.apply(tool, tool.plan(make_request(chat=(SONNET,), fast=HAIKU, base_url=local)))
     names = [m["name"] for m in open_document("yaml", tool.yaml_path().read_text(), "c").data["models"]]
     assert names == ["claude-sonnet-4-6 (ByteSpike)", "claude-haiku-4-5 (ByteSpike fast)"]
-    # without bytespike's journal (state dir wiped) the marker is enough too
+    # without bytespike's journal (state dir wiped) an entry with our name is no longer provably ours:
+    # setup stops (issue 15), and --replace takes it over
     engine.journal_path.unlink()
-    engine.apply(tool, tool.plan(make_request(chat=(DEEPSEEK,), fast=HAIKU, base_url=local)))
+    with pytest.raises(NameCollision):
+        engine.apply(tool, tool.plan(make_request(chat=(DEEPSEEK,), fast=HAIKU, base_url=local)))
+    engine.apply(tool, tool.plan(make_request(chat=(DEEPSEEK,), fast=HAIKU, base_url=local)), replace=True)
     names = [m["name"] for m in open_document("yaml", tool.yaml_path().read_text(), "c").data["models"]]
     assert names == ["deepseek-v4-pro (ByteSpike)", "claude-haiku-4-5 (ByteSpike fast)"]
 

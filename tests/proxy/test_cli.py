@@ -70,7 +70,7 @@ def test_a_port_in_use_is_a_clear_error(monkeypatch):
         port = busy.getsockname()[1]
         result = CliRunner().invoke(_cli_app(), ["proxy", "--port", str(port), "--upstream", "http://127.0.0.1:9"])
     assert result.exit_code == 2
-    assert "cannot listen" in result.output and "--port" in result.output
+    assert "cannot listen" in result.output and f"--port {port + 1}" in result.output  # not the busy one
     assert CANARY not in result.output
 
 
@@ -207,17 +207,6 @@ def test_a_mistyped_warm_model_is_refused_at_start_with_the_closest_id(tmp_path)
     assert done.returncode == 5
     assert "--warm claude-haiku-45" in done.stderr and "did you mean claude-haiku-4-5" in done.stderr
     assert "Traceback" not in done.stderr
-
-
-def test_a_busy_port_hint_names_another_port(monkeypatch):
-    monkeypatch.setenv("BYTESPIKE_API_KEY", CANARY)
-    with socket.socket() as busy:
-        busy.bind(("127.0.0.1", 0))
-        busy.listen(1)
-        port = busy.getsockname()[1]
-        result = CliRunner().invoke(_cli_app(), ["proxy", "--port", str(port), "--upstream", "http://127.0.0.1:9"])
-    assert result.exit_code == 2
-    assert f"--port {port + 1}" in result.output and f"--port {port}\n" not in result.output
 
 
 def test_plain_http_to_another_host_needs_insecure(monkeypatch):

@@ -72,9 +72,10 @@ class ChunkedScanner:
     copies nothing in the common case, so relaying a stream costs one scan per chunk header.
     """
 
-    __slots__ = ("state", "left", "tail", "trailer_bytes")
+    __slots__ = ("state", "left", "tail", "trailer_bytes", "trailers_allowed")
 
-    def __init__(self) -> None:
+    def __init__(self, *, trailers: bool = True) -> None:
+        self.trailers_allowed = trailers  # False for requests: a trailer could carry a credential or a Host
         self.state = _SIZE
         self.left = 0  # _DATA: chunk bytes still to pass; _DATA_END: how much of the CRLF after them was seen
         self.tail = b""  # a line cut by the end of the previous read
@@ -158,6 +159,8 @@ class ChunkedScanner:
                     self.state = _SIZE
                     self.trailer_bytes = 0
                     return pos - base
+                if not self.trailers_allowed:
+                    raise HeadError("trailer fields are not accepted in requests")
                 self.trailer_bytes += len(line) + 2
                 if self.trailer_bytes > MAX_TRAILERS or FIELD_LINE.match(line) is None:
                     raise HeadError("invalid trailer field")

@@ -46,11 +46,11 @@ class TokenThrottle:
             return 0.0
         return until - now
 
-    def failed(self, address: str, now: float) -> None:
+    def failed(self, address: str, now: float, guesses: int = 1) -> None:
         count, first = self._failures.get(address, (0, now))
         if now - first > self.window_s:
             count, first = 0, now
-        count += 1
+        count += guesses
         if count >= self.limit:
             self._failures.pop(address, None)
             if len(self._blocked) >= self.MAX_TRACKED:

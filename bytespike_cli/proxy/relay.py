@@ -44,6 +44,8 @@ S_HEAD, S_BODY, S_WAIT = 0, 1, 2
 P_PIPELINE, P_PENDING = 2, 4
 
 MAX_PIPELINED = 256 * 1024
+MIN_BODY_RATE = 1024  # bytes a second a request body must average once body_timeout_s has passed
+MAX_CREDENTIALS = 4  # credentials one request may present for --token; more is guessing
 MAX_PENDING = 1024 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 CRLF = b"\r\n"
@@ -66,6 +68,7 @@ class Relay:
         self.key_lines = {p: key_header_line(p, config.key) for p in (OPENAI, ANTHROPIC, GEMINI)}
         self.instance = b"bytespike-" + secrets.token_hex(4).encode()
         self.via_line = b"Via: 1.1 " + self.instance
+        self.warm_secret = secrets.token_hex(16)  # marks the proxy's own --warm requests; clients cannot guess it
         self.pool = UpstreamPool(self)
         self.clients: set[ClientConn] = set()
         self.max_clients = config.max_clients
@@ -116,8 +119,12 @@ class Relay:
                         client.timed_out(silent=False)
                 elif quiet > cfg.idle_timeout_s:
                     client.timed_out(silent=True)
-            elif client.state == S_BODY and quiet > cfg.body_timeout_s:
-                client.timed_out(silent=False)
+            elif client.state == S_BODY:
+                # silence, or a trickle: a body dripped a byte per timeout must not hold a slot forever
+                elapsed = now - client.body_started
+                if quiet > cfg.body_timeout_s or (elapsed > cfg.body_timeout_s and
+                                                  client.body_bytes < MIN_BODY_RATE * elapsed):
+                    client.timed_out(silent=False)
         if self.log is not None:
             self.log_suppressed(self.refusal_log.pending(time.time()))
 
@@ -145,7 +152,8 @@ class ClientConn(asyncio.Protocol):
         "relay", "transport", "buf", "state", "up", "pending", "pending_size", "body_mode", "body_left", "scanner",
         "checker", "check", "keep_alive", "paused", "closed", "protocol_name", "head_sent", "t0", "wall0", "method",
         "log_path", "model", "sent", "t_first", "status", "credits", "warm", "connecting", "last_active",
-        "head_started", "refused", "serial", "error_body",
+        "head_started", "refused", "serial", "error_body", "write_paused", "deferred", "body_started",
+        "body_bytes",
     )
 
     def __init__(self, relay: Relay) -> None:
@@ -168,6 +176,10 @@ class ClientConn(asyncio.Protocol):
         self.last_active = relay.loop.time()
         self.head_started = 0.0
         self.refused = False
+        self.write_paused = False  # the client reads slower than we write: no next exchange until it catches up
+        self.deferred = False  # a pipelined request waits for that
+        self.body_started = 0.0
+        self.body_bytes = 0
         relay.accepted += 1
         self.serial = relay.accepted
         self._reset_exchange()
@@ -224,16 +236,21 @@ class ClientConn(asyncio.Protocol):
         return False
 
     def pause_writing(self) -> None:
+        self.write_paused = True
         up = self.up
         if up is not None and not up.read_paused:
             up.read_paused = True
             up.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        self.write_paused = False
         up = self.up
         if up is not None and up.read_paused:
             up.read_paused = False
             up.transport.resume_reading()
+        if self.deferred and not self.closed:
+            self.deferred = False
+            self._next_exchange()
 
     def _pause(self, reason: int) -> None:
         if not self.paused:
@@ -291,7 +308,8 @@ class ClientConn(asyncio.Protocol):
         except Refused as refused:
             self.method, _, target = head.partition(b" ")
             self.method = self.method[:20]
-            self.log_path = target.split(b" ", 1)[0]
+            path, query, _ = target.split(b" ", 1)[0].partition(b"?")
+            self.log_path = path + (b"?..." if query else b"")  # the query may hold a credential
             self.protocol_name = protocol_for(self.log_path)
             r = refused.refusal
             self._refuse(r.status, r.code, r.message)
@@ -303,7 +321,7 @@ class ClientConn(asyncio.Protocol):
         self.method = req.method
         self.log_path = req.target
         self.protocol_name = protocol_for(req.path)
-        self.warm = req.warm
+        self.warm = req.warm is not None and secrets.compare_digest(req.warm, relay.warm_secret.encode())
         self.keep_alive = req.keep_alive
 
         if req.via is not None and relay.instance in req.via:
@@ -325,7 +343,7 @@ class ClientConn(asyncio.Protocol):
 
         mode = self.body_mode = req.framing
         if mode == B_CHUNKED:
-            self.scanner = ChunkedScanner()
+            self.scanner = ChunkedScanner(trailers=False)
             self.check = _BodyCheck()
             self.checker = httptools.HttpRequestParser(self.check)
             try:
@@ -364,6 +382,7 @@ class ClientConn(asyncio.Protocol):
             else:
                 body, self.state = rest, S_BODY
                 self.body_left = length - len(rest)
+                self.body_started, self.body_bytes = self.last_active, len(rest)
         else:
             try:
                 end = self._scan_chunked(rest)
@@ -375,6 +394,7 @@ class ClientConn(asyncio.Protocol):
                 self.buf += rest[end:]
             else:
                 body, self.state = rest, S_BODY
+                self.body_started, self.body_bytes = self.last_active, len(rest)
         if body and relay.log is not None:
             self._find_model(body)
         if len(self.buf) > MAX_PIPELINED:
@@ -401,9 +421,14 @@ class ClientConn(asyncio.Protocol):
             self._refuse(429, "proxy_token_throttled",
                          f"bytespike proxy: too many wrong tokens from {address}; try again in {wait:.0f} s")
             return False
+        if len(credentials) > MAX_CREDENTIALS:  # one request must not carry a list of guesses
+            relay.throttle.failed(address, now, len(credentials))
+            self._refuse(401, "proxy_token_required",
+                         f"bytespike proxy: {len(credentials)} credentials in one request; send the token once")
+            return False
         if relay.guard.token_ok(credentials):
             return True
-        relay.throttle.failed(address, now)
+        relay.throttle.failed(address, now, max(1, len(credentials)))
         self._refuse(401, "proxy_token_required",
                      "bytespike proxy: this proxy needs its token; set it as the client's API key")
         return False
@@ -427,6 +452,7 @@ class ClientConn(asyncio.Protocol):
                 self.model = m.group(1)
 
     def _body_data(self, data: bytes) -> None:
+        self.body_bytes += len(data)
         if self.body_mode == B_LENGTH:
             left = self.body_left
             n = len(data)
@@ -487,6 +513,7 @@ class ClientConn(asyncio.Protocol):
         self.pending = None
         if self.closed:
             return
+        self._resume(P_UPSTREAM)
         if self.head_sent:
             self._log(self.status, code, message)
             self.state = S_HEAD
@@ -519,8 +546,15 @@ class ClientConn(asyncio.Protocol):
             return
         self.state = S_HEAD
         self._reset_exchange()
+        self._resume(P_UPSTREAM)  # that upstream connection is gone from this client: so is its pause
         self._resume(P_PIPELINE)
         self.last_active = self.relay.loop.time()
+        if self.write_paused:  # the client is not reading: the next pipelined answer would pile up in memory
+            self.deferred = True
+            return
+        self._next_exchange()
+
+    def _next_exchange(self) -> None:
         if self.buf:
             buf, self.buf = bytes(self.buf), bytearray()
             self._head_data(buf)
@@ -568,6 +602,7 @@ class ClientConn(asyncio.Protocol):
         now = perf_counter()
         if error is None and self.error_body:
             error, detail = describe_error(self.error_body)
+            error = printable(error) if error else None
         if refusal:  # refused before anything was forwarded: anyone can cause these, so they are rate-limited
             allowed, dropped = relay.refusal_log.allow(time.time())
             relay.log_suppressed(dropped)
@@ -583,7 +618,7 @@ class ClientConn(asyncio.Protocol):
             ttfb_ms=(self.t_first - self.t0) * 1000 if self.t_first else None,
             total_ms=(now - self.t0) * 1000,
             bytes=self.sent,
-            credits=self.credits.decode("latin-1") if self.credits else None,
+            credits=printable(self.credits.decode("latin-1")) if self.credits else None,
             error=error,
             detail=printable(detail) if detail else None,
             warm=self.warm,
@@ -598,7 +633,7 @@ def describe_error(body: bytes) -> tuple[str | None, str | None]:
         return None, None
     try:
         doc, _ = json.JSONDecoder().raw_decode(body[start:].decode("utf-8", "replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # a deeply nested body (a validation error echoing input) is no reason
         return None, None
     err = doc.get("error") if isinstance(doc, dict) else None
     if isinstance(err, str):

@@ -26,6 +26,10 @@ import httptools
 from bytespike_cli.proxy.http1 import CONTENT_LENGTH, HOP_BY_HOP
 from bytespike_cli.proxy.refusals import Refused
 
+# What an API client sends. TRACE would echo the injected key back; CONNECT switches the connection
+# to a tunnel that neither side would read as HTTP any more.
+FORWARDED_METHODS = frozenset((b"GET", b"POST", b"PUT", b"PATCH", b"DELETE", b"HEAD", b"OPTIONS"))
+
 # Body framings
 B_NONE, B_LENGTH, B_CHUNKED = 0, 1, 2
 
@@ -60,7 +64,7 @@ class RequestHead:
     length: int = 0
     keep_alive: bool = True
     expect_continue: bool = False
-    warm: bool = False
+    warm: bytes | None = None  # the x-bytespike-warm value: a warm-up only if it is this proxy's own secret
 
 
 class _Collector:
@@ -118,6 +122,10 @@ def parse_head(head: bytes) -> RequestHead:
         if version == b"HTTP/1.0":
             raise Refused(505, "http_version", "bytespike proxy: use HTTP/1.1 (every current SDK does)")
         raise bad("HTTP version")
+    if method not in FORWARDED_METHODS:
+        raise Refused(405, "method_not_allowed",
+                      f"bytespike proxy: {method.decode('latin-1')[:20]} is not forwarded (only "
+                      + ", ".join(m.decode() for m in sorted(FORWARDED_METHODS)) + ")")
     if target[:1] != b"/":
         hint = "send an origin-form request" if target == b"*" else \
             "set the tool's base URL to the proxy instead of HTTP_PROXY/HTTPS_PROXY"
@@ -166,7 +174,7 @@ def parse_head(head: bytes) -> RequestHead:
         elif role == _EXPECT:
             req.expect_continue = value.lower() == b"100-continue"
         elif role == _WARM:
-            req.warm = value == b"1"
+            req.warm = value
         elif role == _ORIGIN:
             req.origin = value
             kept.append((b"origin", name, value))

@@ -96,7 +96,7 @@ class ProxyServer:
         assert relay is not None
         while True:
             started = loop.time()
-            await warm_all(self.port, self.config.host, self.config.token, self.warm_models)
+            await warm_all(self.port, self.config.host, self.config.token, self.warm_models, relay.warm_secret)
             # again after a few minutes, but only if no real request kept the route warm meanwhile
             while True:
                 await asyncio.sleep(min(30.0, self.warm_every_s))

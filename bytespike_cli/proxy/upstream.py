@@ -281,8 +281,8 @@ class UpstreamConn(asyncio.Protocol):
         for name, value in headers:
             low = name.lower()
             if low in HOP_BY_HOP:
-                if low == b"connection":
-                    conn = value.lower()
+                if low == b"connection":  # every Connection header counts: a later one must not hide "close"
+                    conn = value.lower() if conn is None else conn + b"," + value.lower()
                 continue
             if low == b"transfer-encoding":
                 te = value.lower()

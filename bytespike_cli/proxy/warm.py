@@ -39,13 +39,14 @@ def warm_request(model: str) -> tuple[str, dict[str, str], bytes]:
     return "/v1/chat/completions", {}, json.dumps(body).encode()
 
 
-async def warm_one(port: int, bind_host: str, token: str | None, model: str, timeout_s: float = 120.0) -> int | None:
+async def warm_one(port: int, bind_host: str, token: str | None, model: str, secret: str = "1",
+                   timeout_s: float = 120.0) -> int | None:
     """Send one warm-up request through the proxy; the HTTP status, or None if it failed to complete."""
     connect_host = "127.0.0.1" if bind_host in ("0.0.0.0", "::", "", "localhost") else bind_host.strip("[]")
     path, headers, body = warm_request(model)
     host_value = f"127.0.0.1:{port}"
     lines = [f"POST {path} HTTP/1.1", f"Host: {host_value}", "Content-Type: application/json",
-             f"Content-Length: {len(body)}", "Connection: close", f"{WARM_HEADER}: 1",
+             f"Content-Length: {len(body)}", "Connection: close", f"{WARM_HEADER}: {secret}",
              "User-Agent: bytespike-proxy-warm"]
     lines += [f"{k}: {v}" for k, v in headers.items()]
     if token:
@@ -64,5 +65,7 @@ async def warm_one(port: int, bind_host: str, token: str | None, model: str, tim
             writer.close()
 
 
-async def warm_all(port: int, bind_host: str, token: str | None, models: tuple[str, ...]) -> list[int | None]:
-    return list(await asyncio.gather(*(warm_one(port, bind_host, token, m) for m in models)))
+async def warm_all(port: int, bind_host: str, token: str | None, models: tuple[str, ...],
+                   secret: str = "1") -> list[int | None]:
+    """``secret``: the proxy's own warm-up marker (Relay.warm_secret), so no client can pose as a warm-up."""
+    return list(await asyncio.gather(*(warm_one(port, bind_host, token, m, secret) for m in models)))

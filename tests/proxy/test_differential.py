@@ -41,7 +41,7 @@ def seeds(port: int) -> list[bytes]:
         b"POST /v1/chat/completions HTTP/1.1\r\n" + host + b"x-api-key: " + CLIENT_SECRET +
         b"\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body,
         b"POST /v1/messages HTTP/1.1\r\n" + host + b"Transfer-Encoding: chunked\r\nanthropic-version: 2023-06-01\r\n"
-        b"Connection: close\r\n\r\n5\r\n{\"a\":\r\n3;x=y\r\n 1}\r\n0\r\nX-Trailer: t\r\n\r\n",
+        b"Connection: close\r\n\r\n5\r\n{\"a\":\r\n3;x=y\r\n 1}\r\n0\r\n\r\n",
         b"GET /v1beta/models/gemini-3-flash:generateContent?alt=sse&key=" + CLIENT_SECRET + b" HTTP/1.1\r\n" + host +
         b"Connection: close\r\n\r\n",
         b"GET /v1/models HTTP/1.1\r\n" + host + b"\r\nGET /api/v1/me/usage?x=1 HTTP/1.1\r\n" + host +
@@ -60,7 +60,7 @@ TOKENS = [
     b"?key=" + CLIENT_SECRET, b"&KEY=" + CLIENT_SECRET, b"&%6Bey=" + CLIENT_SECRET, b";key=" + CLIENT_SECRET,
     b"api-key: " + CLIENT_SECRET + b"\r\n", b"Cookie: s=" + CLIENT_SECRET + b"\r\n",
     b"Anthropic-Api-Key: " + CLIENT_SECRET + b"\r\n", b"X_Api_Key: " + CLIENT_SECRET + b"\r\n",
-    b"0\r\n\r\n", b"5\r\nhello\r\n", b"5;a=\x01\r\nhello\r\n", b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n",
+    b"0\r\n\r\n", b"5\r\nhello\r\n", b"0\r\nAuthorization: Bearer " + CLIENT_SECRET + b"\r\n\r\n", b"5;a=\x01\r\nhello\r\n", b"GET /admin HTTP/1.1\r\nHost: x\r\n\r\n",
     b"X: a\r\n b\r\n", b"X : y\r\n", b"Expect: 100-continue\r\n", b"Upgrade: h2c\r\nConnection: Upgrade\r\n",
 ]
 

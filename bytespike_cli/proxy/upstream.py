@@ -34,6 +34,7 @@ B_NONE, B_LENGTH, B_CHUNKED, B_CLOSE = 0, 1, 2, 3
 P_UPSTREAM = 1  # ClientConn pause reason: the upstream socket cannot take more
 DNS_TTL_S = 60.0
 ERROR_CAPTURE = 4096
+MAX_INTERIM = 16
 _QUOTA_HEADER = b"x-quota-remaining-credits"
 
 
@@ -116,7 +117,7 @@ class UpstreamConn(asyncio.Protocol):
 
     __slots__ = (
         "pool", "transport", "client", "cwrite", "head_buf", "head_done", "mode", "left", "scanner", "reusable",
-        "timer", "idle_since", "closed", "read_paused", "no_body", "capture",
+        "timer", "idle_since", "closed", "read_paused", "no_body", "capture", "interim",
     )
 
     def __init__(self, pool: "UpstreamPool") -> None:
@@ -136,6 +137,7 @@ class UpstreamConn(asyncio.Protocol):
         self.read_paused = False
         self.no_body = False
         self.capture: bytearray | None = None  # the start of an error response's body, for the log line
+        self.interim = 0  # 1xx responses before the real one
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -268,10 +270,18 @@ class UpstreamConn(asyncio.Protocol):
             self._protocol_error("the gateway's answer is not valid HTTP/1.1")
             return
         body = buf[end + 4:]
-        if status < 200 and status != 101:
-            if body:  # an interim response (103 Early Hints): skip it
-                self._head_data(body)
+        if status == 101:  # the proxy never forwards an Upgrade: a switch now is a broken upstream
+            self._protocol_error("the gateway switched protocols without being asked")
             return
+        if status < 200:
+            self.interim += 1
+            if self.interim > MAX_INTERIM:
+                self._protocol_error("too many interim (1xx) responses from the gateway")
+                return
+            if body:  # an interim response (103 Early Hints): skip it
+                self.pool.loop.call_soon(self._head_data, body)  # not recursion: a flood must not blow the stack
+            return
+        self.interim = 0
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -294,7 +304,7 @@ class UpstreamConn(asyncio.Protocol):
             elif low == _QUOTA_HEADER:
                 credits = value
             out.append(name + b": " + value)
-        if self.no_body or status in (204, 304) or status == 101:
+        if self.no_body or status in (204, 304):
             self.mode = B_NONE
         elif te is not None:
             if cl is not None:

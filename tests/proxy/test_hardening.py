@@ -355,3 +355,18 @@ def test_a_short_token_is_refused_at_start(token, tmp_path):
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2
     assert "at least 16 characters" in done.stderr and "hint:" in done.stderr
+
+
+@pytest.mark.parametrize("interim, expected", [(b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n", 200),
+                                               (b"HTTP/1.1 100 Continue\r\n\r\n" * 5000, 502),
+                                               (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n", 502)])
+def test_interim_responses_are_skipped_a_flood_or_a_protocol_switch_is_a_502(scripted, start_proxy, interim, expected):
+    def respond(request, sock):
+        sock.sendall(interim + b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        return True
+
+    upstream = scripted(respond)
+    proxy = start_proxy(upstream.url)
+    raw, _ = exchange_raw(proxy.port, b"GET /v1/models HTTP/1.1\r\n" + host(proxy.port) + b"Connection: close\r\n\r\n",
+                          quiet=3.0)
+    assert first_status(raw) == expected

@@ -15,11 +15,40 @@ from typing import Any
 from bytespike_cli.redact import redact
 
 _quiet = False
+# The running command ("models", "profiles use") and whether it was asked for --json: the JSON
+# schema id and the error object under --json come from here.
+_command = ""
+_json_requested = False
+_json_emitted = False
 
 
 def set_quiet(value: bool) -> None:
     global _quiet
     _quiet = value
+
+
+def reset(*, json_in_args: bool = False) -> None:
+    global _quiet, _command, _json_requested, _json_emitted
+    _quiet, _command, _json_requested, _json_emitted = False, "", json_in_args, False
+
+
+def begin_command(words: str, *, json_out: bool) -> None:
+    global _command, _json_requested
+    _command = words
+    _json_requested = _json_requested or json_out
+
+
+def json_requested() -> bool:
+    return _json_requested
+
+
+def json_emitted() -> bool:
+    return _json_emitted
+
+
+def schema_id(command: str | None = None) -> str:
+    words = (command if command is not None else _command) or "bytespike"
+    return f"bytespike.{words.replace(' ', '.')}/1"
 
 
 @lru_cache(maxsize=None)
@@ -58,10 +87,80 @@ def rich_result(renderable: Any) -> None:
     stdout().print(renderable)
 
 
-def print_json(data: Any) -> None:
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+def error_json(exc) -> dict:
+    """The JSON error object: {code, message, hint, exit_code}."""
+    from bytespike_cli.cli._framework import ERROR_CODES
+
+    code = int(exc.exit_code)
+    return {"code": ERROR_CODES.get(code, "failure"), "message": exc.message, "hint": exc.hint, "exit_code": code}
+
+
+def print_json(data: dict, *, error=None, command: str | None = None) -> None:
+    """One JSON document on stdout: {"schema": "bytespike.<command>/1", ...data, "error": ...}.
+
+    ``error`` (a BytespikeError) is set whenever the command then exits non-zero."""
+    global _json_emitted
+    document = {"schema": schema_id(command), **data}
+    if error is not None:
+        document["error"] = error_json(error)
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    _json_emitted = True
     sys.stdout.write(redact(text) + "\n")
     sys.stdout.flush()
+
+
+def write_stdout(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def iso_time(epoch: float | None) -> str | None:
+    """Epoch seconds as ISO-8601 UTC ("2026-11-30T17:00:00Z"); JSON never carries epoch floats."""
+    if epoch is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(float(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def table(columns: list[tuple[str, str, int]], rows: list[list[str]], *, fold: str | None = None) -> None:
+    """The one table rule. ``columns``: (header, justify, priority) — priority 0 is never dropped.
+
+    On a terminal: aligned columns; when the line is too narrow, the columns of highest priority
+    number are dropped first, and ids and numbers are never cut (only the ``fold`` column wraps).
+    Not a terminal: one record per line, tab-separated, no header, nothing wrapped or cut (like gh).
+    """
+    if not is_tty(sys.stdout):
+        for row in rows:
+            sys.stdout.write(redact("\t".join(" ".join(str(cell).split()) for cell in row)) + "\n")
+        sys.stdout.flush()
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    width = stdout().width
+    keep = list(range(len(columns)))
+
+    def needed(index: int) -> int:
+        header = columns[index][0]
+        if header == fold:
+            return max(len(header), 12)
+        return max([len(header)] + [len(str(row[index])) for row in rows])
+
+    while sum(needed(i) for i in keep) + 2 * (len(keep) - 1) > width:
+        droppable = [i for i in keep if columns[i][2] > 0]
+        if not droppable:
+            break
+        keep.remove(max(droppable, key=lambda i: (columns[i][2], i)))
+    grid = Table(box=None, pad_edge=False, header_style="bold", collapse_padding=False)
+    for i in keep:
+        header, justify, _priority = columns[i]
+        wraps = header == fold
+        grid.add_column(header, justify=justify, no_wrap=not wraps, overflow="fold" if wraps else "ignore",
+                        min_width=None if wraps else needed(i))
+    for row in rows:
+        grid.add_row(*[Text(redact(str(row[i]))) for i in keep])
+    stdout().print(grid)
 
 
 def info(text: str) -> None:

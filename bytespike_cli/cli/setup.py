@@ -218,7 +218,9 @@ def _find_model(wanted: str, catalogue: list, option: str):
             return model
     close = closest_model_ids(wanted, catalogue)
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise UsageError(f"{option} {wanted!r} is not in the catalogue for this key",
+    from bytespike_cli.errors import PermissionDenied
+
+    raise PermissionDenied(f"{option} {wanted!r} is not in the catalogue for this key",
                      f"{hint}see `bytespike models` for the models your key can use")
 
 
@@ -647,8 +649,9 @@ def undo(
         elif not result.skipped:
             _ui.info(f"undid the last setup of {names}")
     if result.skipped:
-        raise BytespikeError(
+        from bytespike_cli.errors import FileChanged
+
+        raise FileChanged(
             "nothing was restored: files changed since bytespike wrote them",
             "look at them first; `bytespike undo --force` restores them anyway",
-            exit_code=ExitCode.CONFIG,
         )

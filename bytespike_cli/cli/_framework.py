@@ -197,12 +197,17 @@ def usage_line(command, ctx) -> str:
     parts = [ctx.command_path]
     if isinstance(command, TyperGroup) and command.commands:
         parts.append("<command>")
+    passes_through = not ctx.allow_interspersed_args  # `run`: its flags first, then the tool and its arguments
+    if passes_through:
+        parts.append("[flags]")
     for param in command.params:
         if param.param_type_name != "argument" or getattr(param, "hidden", False):
             continue
         noun = metavar(param) + ("..." if _is_many(param) else "")
         parts.append(noun if param.required else f"[{noun}]")
-    if any(p.param_type_name == "option" for p in command.get_params(ctx)):
+    if passes_through:
+        parts.append("[ARGS...]")
+    elif any(p.param_type_name == "option" for p in command.get_params(ctx)):
         parts.append("[flags]")
     return " ".join(parts)
 

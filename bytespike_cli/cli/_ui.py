@@ -135,32 +135,66 @@ def table(columns: list[tuple[str, str, int]], rows: list[list[str]], *, fold: s
             sys.stdout.write(redact("\t".join(" ".join(str(cell).split()) for cell in row)) + "\n")
         sys.stdout.flush()
         return
-    from rich.table import Table
-    from rich.text import Text
-
     width = stdout().width
     keep = list(range(len(columns)))
 
     def needed(index: int) -> int:
         header = columns[index][0]
-        if header == fold:
+        cells = [len(line) for row in rows for line in str(row[index]).split("\n")]
+        if header and header == fold:
             return max(len(header), 12)
-        return max([len(header)] + [len(str(row[index])) for row in rows])
+        return max([len(header)] + cells)
 
     while sum(needed(i) for i in keep) + 2 * (len(keep) - 1) > width:
         droppable = [i for i in keep if columns[i][2] > 0]
         if not droppable:
             break
         keep.remove(max(droppable, key=lambda i: (columns[i][2], i)))
-    grid = Table(box=None, pad_edge=False, header_style="bold", collapse_padding=False)
-    for i in keep:
-        header, justify, _priority = columns[i]
-        wraps = header == fold
-        grid.add_column(header, justify=justify, no_wrap=not wraps, overflow="fold" if wraps else "ignore",
-                        min_width=None if wraps else needed(i))
+    widths = {i: needed(i) for i in keep}
+    if fold is not None:
+        folding = [i for i in keep if columns[i][0] == fold]
+        if folding:
+            rest = sum(w for i, w in widths.items() if i != folding[0]) + 2 * (len(keep) - 1)
+            content = max([len(fold)] + [len(line) for row in rows for line in str(row[folding[0]]).split("\n")])
+            widths[folding[0]] = max(12, min(content, width - rest))
+
+    def lines_of(index: int, cell: str) -> list[str]:
+        if columns[index][0] != fold:
+            return str(cell).split("\n")
+        return [piece for line in str(cell).split("\n") for piece in _fold_line(line, widths[index])]
+
+    def emit(cells: list[list[str]], style: str | None) -> None:
+        height = max(len(c) for c in cells)
+        for n in range(height):
+            parts = []
+            for i, lines in zip(keep, cells):
+                text = lines[n] if n < len(lines) else ""
+                parts.append(text.rjust(widths[i]) if columns[i][1] == "right" else
+                             text.center(widths[i]) if columns[i][1] == "center" else text.ljust(widths[i]))
+            stdout().print("  ".join(parts).rstrip(), style=style, markup=False, highlight=False)
+
+    emit([[columns[i][0]] for i in keep], "bold")
     for row in rows:
-        grid.add_row(*[Text(redact(str(row[i]))) for i in keep])
-    stdout().print(grid)
+        emit([lines_of(i, redact(str(row[i]))) for i in keep], None)
+
+
+def _fold_line(line: str, width: int) -> list[str]:
+    """A cell's line in pieces of at most ``width``, broken after a space or "/" where possible."""
+    import re
+
+    out, current = [], ""
+    for part in re.findall(r"[^/ ]+/?|/| ", line):
+        if current and len(current) + len(part) > width:
+            out.append(current.rstrip())
+            current = part.lstrip() if not out or part != " " else ""
+        else:
+            current += part
+        while len(current) > width:
+            out.append(current[:width])
+            current = current[width:]
+    if current or not out:
+        out.append(current.rstrip())
+    return out
 
 
 def info(text: str) -> None:

@@ -93,7 +93,7 @@ def _summary(report) -> None:
 def doctor(
     ctx: typer.Context,
     tools: Optional[List[str]] = typer.Argument(
-        None, metavar="[TOOL]...", help="Only these tools (default: every installed one), e.g. claude-code codex.",
+        None, metavar="TOOL", help="Only these tools (default: every installed one), e.g. claude-code codex.",
         show_default=False),
     chat: bool = typer.Option(False, "--chat", help="Also send one tiny billed request per tool (max 1–16 tokens)."),
     profile: ProfileOpt = None,
@@ -143,7 +143,15 @@ def doctor(
 
         report = run_doctor(r, tools, chat=chat, on_finding=progress)
     if json_out:
-        _ui.print_json({**report.to_json(), "profile": r.profile, "base_url": r.base_url, "offline": r.offline})
+        problem = None
+        if report.exit_code:
+            from bytespike_cli.errors import BytespikeError, ExitCode
+
+            failed = next((f for f in report.findings if f.status == "fail"), None)
+            problem = BytespikeError(failed.detail.splitlines()[0] if failed else "doctor found a problem",
+                                     failed.fix if failed else None, exit_code=ExitCode(report.exit_code))
+        _ui.print_json({**report.to_json(), "profile": r.profile, "base_url": r.base_url, "offline": r.offline},
+                       error=problem)
     else:
         _summary(report)
     if report.exit_code:

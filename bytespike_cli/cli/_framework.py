@@ -153,6 +153,9 @@ class BytespikeGroup(TyperGroup):
 
 
 def _width() -> int:
+    """The terminal's width for help; 80 when stdout is not a terminal (a pipe never depends on COLUMNS)."""
+    if not _ui.is_tty():
+        return 80
     try:
         columns = int(os.environ.get("COLUMNS", ""))
     except ValueError:
@@ -197,7 +200,7 @@ def usage_line(command, ctx) -> str:
     parts = [ctx.command_path]
     if isinstance(command, TyperGroup) and command.commands:
         parts.append("<command>")
-    passes_through = not ctx.allow_interspersed_args  # `run`: its flags first, then the tool and its arguments
+    passes_through = not isinstance(command, TyperGroup) and not ctx.allow_interspersed_args  # `run`: its flags first, then the tool and its arguments
     if passes_through:
         parts.append("[flags]")
     for param in command.params:

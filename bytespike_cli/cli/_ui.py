@@ -55,7 +55,13 @@ def schema_id(command: str | None = None) -> str:
 def _console(stderr: bool):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own answer is SystemExit(1); the boundary makes a closed pipe exit 141 everywhere
+            self.quiet = True
+            raise BrokenPipeError(32, "Broken pipe")
+
+    return _Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def stdout():

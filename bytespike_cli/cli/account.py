@@ -48,7 +48,10 @@ def usage(
     with _ui.spinner(f"reading the usage report from {r.base_url} …"):
         report = fetch_usage(r, since=since, until=until, by=by.value)
     if json_out:
-        _ui.print_json(report.to_json())
+        data = report.to_json()
+        # each bucket names what it groups by with the field every command uses ("model", "key", "day")
+        data["buckets"] = [{by.value: report.label(b), **b} for b in data["buckets"]]
+        _ui.print_json(data)
         return
     if not report.buckets:
         _ui.result(f"no usage between {report.since} and {report.until}")

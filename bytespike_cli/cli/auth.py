@@ -359,8 +359,8 @@ def profiles(ctx: typer.Context, json_out: JsonOpt = False) -> None:
         _ui.result("No profiles yet.")
         _ui.info("create one with `bytespike login` (or try `bytespike --offline verify` first)")
         return
-    _ui.table([("", "left", 0), ("PROFILE", "left", 0), ("GATEWAY", "left", 1), ("KEY", "left", 0)],
-              [["*" if row["active"] else "", row["profile"],
+    _ui.table([("PROFILE", "left", 0), ("ACTIVE", "left", 0), ("GATEWAY", "left", 1), ("KEY", "left", 0)],
+              [[row["profile"], "active" if row["active"] else "",
                 "offline gateway" if row["offline"] else (row["base_url"] or "default"), row["key"] or "no key"]
                for row in rows])
 

@@ -48,6 +48,8 @@ def _title(area: str) -> str:
 
 
 def _width() -> int:
+    if not _ui.is_tty():  # a pipe gets whole lines, whatever COLUMNS says
+        return 10_000
     return max(40, min(_ui.stdout().width, 100))
 
 

@@ -73,7 +73,11 @@ def stderr():
 
 
 def is_tty(stream=None) -> bool:
+    """Is ``stream`` (stdout by default) a terminal? BYTESPIKE_FORCE_TTY=1 says yes for stdout (like
+    GH_FORCE_TTY: tables for a pager that shows colours, and for tests)."""
     stream = stream or sys.stdout
+    if stream is sys.stdout and os.environ.get("BYTESPIKE_FORCE_TTY") == "1":
+        return True
     try:
         return stream.isatty()
     except (AttributeError, ValueError):

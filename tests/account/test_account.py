@@ -39,7 +39,7 @@ def test_bar_is_proportional():
     assert len(bar(3.3, 10, width=20)) == 7
 
 
-def test_usage_by_day_matches_the_gateway(cli, use_key, gateway):
+def test_usage_by_day_matches_the_gateway(cli, use_key, gateway, monkeypatch):
     use_key()
     result = cli("usage", "--since", "7d", "--json")
     assert result.exit_code == 0
@@ -55,8 +55,11 @@ def test_usage_by_day_matches_the_gateway(cli, use_key, gateway):
 
     table = cli("usage", "--since", "7d")
     assert table.exit_code == 0
-    assert buckets[0]["bucket"] in table.stdout and "total" in table.stdout
-    assert f"${data['totals']['total_usd']:,.2f}" in table.stdout
+    # a pipe gets one record per line (no header, no total); a terminal gets the table with its total
+    assert table.stdout.splitlines()[0].split("\t")[0] == buckets[0]["bucket"] and "total" not in table.stdout
+    monkeypatch.setenv("BYTESPIKE_FORCE_TTY", "1")
+    terminal = cli("usage", "--since", "7d")
+    assert "total" in terminal.stdout and f"${data['totals']['total_usd']:,.2f}" in terminal.stdout
     assert not any(block in table.stdout for block in "▏▎▍▌▋▊▉█")  # bars only on a terminal
 
 

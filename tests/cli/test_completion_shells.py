@@ -29,10 +29,15 @@ def _home_with_profiles(tmp_path: Path) -> dict[str, str]:
 
 
 def _interactive_bash_tab(env: dict[str, str], typed: str, script: Path) -> str:
+    return _interactive_tab(["bash", "--norc", "--noprofile", "-i"], env, typed,
+                            f"source {script}; bind 'set show-all-if-ambiguous on'; echo READY\n")
+
+
+def _interactive_tab(shell: list[str], env: dict[str, str], typed: str, prepare: str) -> str:
     import pty
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen(["bash", "--norc", "--noprofile", "-i"], stdin=slave, stdout=slave, stderr=slave,
+    proc = subprocess.Popen(shell, stdin=slave, stdout=slave, stderr=slave,
                             env=env, close_fds=True, start_new_session=True)
     os.close(slave)
     screen = b""
@@ -49,7 +54,7 @@ def _interactive_bash_tab(env: dict[str, str], typed: str, script: Path) -> str:
                     return
 
     try:
-        os.write(master, f"source {script}; bind 'set show-all-if-ambiguous on'; echo READY\n".encode())
+        os.write(master, prepare.encode())
         read(1.5)
         marker = len(screen)
         os.write(master, f"{typed}\t\t".encode())
@@ -115,12 +120,18 @@ def test_completion_never_runs_the_full_cli_or_the_network(scripts):
 
 
 @pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh not installed")
-def test_zsh_script_loads_and_lists_tools(scripts):
+@pytest.mark.parametrize("typed, expected", [
+    ("bytespike setup ", ("claude-code", "codex", "cursor")),
+    ("bytespike profiles use ", ("work", "personal")),
+    ("bytespike setup --key-mode ", ("helper", "inline")),
+])
+def test_zsh_tab_offers_values(scripts, typed, expected):
     env, files = scripts
-    probe = (f"autoload -U compinit; compinit -u; source {files['zsh']}; "
-             "_bytespike_expand \"$(_bytespike_arguments setup)\"; _bytespike_expand @profiles")
-    out = subprocess.run(["zsh", "-c", probe], env=env, capture_output=True, text=True, timeout=60)
-    assert "claude-code" in out.stdout and "work" in out.stdout, out.stderr
+    prepare = (f"autoload -U compinit; compinit -u -d {files['zsh'].parent}/.zcompdump; "
+               f"source {files['zsh']}; echo READY\n")
+    shown = _interactive_tab(["zsh", "-f", "-i"], {**env, "ZDOTDIR": str(files["zsh"].parent)}, typed, prepare)
+    for word in expected:
+        assert word in shown, shown
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish not installed")

@@ -36,7 +36,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "login": ("bytespike login", "printf %s \"$KEY\" | bytespike login --key-stdin --profile work",
               "bytespike login --offline"),
     "logout": ("bytespike logout", "bytespike logout --profile work --yes"),
-    "status": ("bytespike status", "bytespike status --json | jq -r .key.source"),
+    "status": ("bytespike status", "bytespike status --json | jq -r .sources.key.source"),
     "profiles": ("bytespike profiles", "bytespike profiles use work", "bytespike profiles set work base_url https://llm.example.com"),
     "profiles use": ("bytespike profiles use work",),
     "profiles set": ("bytespike profiles set work base_url https://llm.example.com", "bytespike profiles set demo offline true"),

@@ -234,10 +234,11 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
     if not r.key:
         reason = AuthError(f"not logged in (profile '{r.profile}')", "run `bytespike login`, or set BYTESPIKE_API_KEY")
     data = {
-        "profile": {"name": r.profile, **source_json(r.profile_source)},
-        "base_url": {"url": r.base_url, **source_json(r.base_url_source)},
-        "key": {"masked": _mask(r.key) if r.key else None, **source_json(r.key_source)},
+        "profile": r.profile, "base_url": r.base_url, "key": _mask(r.key) if r.key else None,
         "offline": r.offline,
+        # where each came from: {"source": flag|env|config|profile|key_file|offline|default|none, + path/variable/flag}
+        "sources": {"profile": source_json(r.profile_source), "base_url": source_json(r.base_url_source),
+                    "key": source_json(r.key_source)},
         "account": account.to_json() if account else None,
         "limits": quota_in_words(quota),
         "quota": quota_json(quota),

@@ -152,8 +152,11 @@ def doctor(
             failed = next((f for f in report.findings if f.status == "fail"), None)
             problem = BytespikeError(failed.detail.splitlines()[0] if failed else "doctor found a problem",
                                      failed.fix if failed else None, exit_code=ExitCode(report.exit_code))
-        _ui.print_json({**report.to_json(), "profile": r.profile, "base_url": r.base_url, "offline": r.offline},
-                       error=problem)
+        data = report.to_json()
+        for finding in data.get("findings", []):  # a tool's findings name it the way every command does
+            if finding.get("area") not in ("network", "key", "tools"):
+                finding["tool"] = finding["area"]
+        _ui.print_json({**data, "profile": r.profile, "base_url": r.base_url, "offline": r.offline}, error=problem)
     else:
         _summary(report)
     if report.exit_code:

@@ -71,7 +71,7 @@ def test_login_warns_when_an_exported_key_outranks_the_saved_one(run, monkeypatc
         in result.stderr
     assert "unset BYTESPIKE_API_KEY" in result.stderr and "next: `bytespike chat" in result.stderr
     status = run("status", "--json")
-    assert json.loads(status.stdout)["key"]["source"] == "env" and json.loads(status.stdout)["key"]["variable"] == "BYTESPIKE_API_KEY"
+    assert json.loads(status.stdout)["sources"]["key"] == {"source": "env", "variable": "BYTESPIKE_API_KEY"}
     human = run("status")
     assert "outranks the key saved for 'second' (sk-byts-…aaaa): `unset BYTESPIKE_API_KEY`" in human.stdout
     assert EXPORTED not in result.output + human.output and SAVED not in result.output + human.output

@@ -77,8 +77,8 @@ def test_env_key_beats_profile_and_status_names_sources(run, monkeypatch):
     import json
 
     data = json.loads(result.stdout)
-    assert data["key"] == {"masked": "sk-byts-…1234", "source": "env", "variable": "BYTESPIKE_API_KEY"}
-    assert data["base_url"]["url"] == "http://127.0.0.1:9" and data["base_url"]["source"] == "profile"
+    assert data["key"] == "sk-byts-…1234" and data["sources"]["key"] == {"source": "env", "variable": "BYTESPIKE_API_KEY"}
+    assert data["base_url"] == "http://127.0.0.1:9" and data["sources"]["base_url"]["source"] == "profile"
     assert data["error"]["message"].startswith("connection to 127.0.0.1 refused")
     assert data["error"]["code"] == "network" and data["error"]["exit_code"] == result.exit_code == 7
     assert result.exit_code == ExitCode.NETWORK

@@ -425,6 +425,9 @@ def run_main(group, args, prog_name, extra) -> int:
         except click_exc.NoArgsIsHelpError as exc:  # a bare `bytespike` (or group): its help, exit 0
             _ui.write_stdout(exc.ctx.get_help() + "\n")
         except click_exc.ClickException as exc:
+            failing = getattr(exc, "ctx", None)
+            if failing is not None:
+                _ui.begin_command(_words(failing), json_out=False)
             message, hint = usage_error_lines(exc, args)
             code = report_error(BytespikeError(message, hint, exit_code=ExitCode.USAGE))
         except BytespikeError as exc:

@@ -69,6 +69,8 @@ def models(
     if json_out:
         _ui.print_json({"models": [model_json(m) for m in found]})
         return
+    if not found and (family or capability):
+        _no_such_filter(r, family, capability)
     if not found:
         _ui.result("No models match.")
         _ui.info("drop --family/--capability, or check the key's group with `bytespike verify`")
@@ -82,3 +84,23 @@ def models(
     _ui.table(columns, rows, fold="CAPABILITIES")
     _ui.info("NATIVE: the protocol served without translation (others are translated routes). "
              "⚡ low latency: good for tab-complete and background calls.")
+
+
+def _no_such_filter(r, family, capability) -> None:
+    """A --family or --capability no model has is a typo more often than not: say the close one."""
+    import difflib
+
+    from bytespike_cli.errors import UsageError
+    from bytespike_cli.gateway import GatewayClient
+
+    with GatewayClient(r) as client:
+        everything, _ = client.list_models()
+    families = sorted({m.family for m in everything if m.family})
+    capabilities = sorted({c for m in everything for c in m.capabilities})
+    wanted = [("--family", family, families)] if family else []
+    wanted += [("--capability", cap, capabilities) for cap in capability or ()]
+    for flag, value, known in wanted:
+        if value.lower() not in known:
+            near = difflib.get_close_matches(value.lower(), known, n=1)
+            raise UsageError(f"no model has {flag} {value} (known: {', '.join(known)})",
+                             f"did you mean {flag} {near[0]}?" if near else f"pick one of: {', '.join(known)}")

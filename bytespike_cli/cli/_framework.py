@@ -9,11 +9,9 @@ release changes what users see.
 
 from __future__ import annotations
 
-import difflib
 import errno
 import os
 import sys
-import textwrap
 from typing import Any
 
 import typer
@@ -170,6 +168,8 @@ def _width() -> int:
 
 def reflow(text: str, width: int, indent: str = "") -> list[str]:
     """Paragraphs (blank-line separated) joined and wrapped: a docstring's own line breaks never show."""
+    import textwrap
+
     out: list[str] = []
     for paragraph in textwrap.dedent(text or "").strip().split("\n\n"):
         joined = " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
@@ -264,6 +264,8 @@ def _argument_rows(command) -> list[tuple[str, str]]:
 
 
 def _definitions(rows: list[tuple[str, str]], width: int, left: int | None = None) -> list[str]:
+    import textwrap
+
     if not rows:
         return []
     left = left or min(max(len(name) for name, _ in rows), 30)
@@ -315,6 +317,8 @@ def render_help(command, ctx) -> str:
 
 
 def _closest(word: str, candidates) -> list[str]:
+    import difflib
+
     return difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
 
 

@@ -6,7 +6,6 @@ a file is always printed with markup off, and every line is passed through :func
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from functools import lru_cache
@@ -110,6 +109,8 @@ def print_json(data: dict, *, error=None, command: str | None = None) -> None:
 
     ``error`` (a BytespikeError) is set whenever the command then exits non-zero."""
     global _json_emitted
+    import json
+
     document = {"schema": schema_id(command), **data}
     if error is not None:
         document["error"] = error_json(error)

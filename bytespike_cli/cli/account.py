@@ -91,6 +91,7 @@ def balance(
     blocked = _blocked(b)
     if json_out:
         data = b.to_json()
+        data["source"] = str(data["source"]).replace(" ", "_")  # an enum: "account" or "quota_headers"
         if data.get("quota"):
             data["quota"] = {**data["quota"], "ratelimit_reset": _ui.iso_time(data["quota"].get("ratelimit_reset"))}
         _ui.print_json(data, error=blocked)

@@ -3,6 +3,7 @@
 ``bytespike doctor --json`` prints one object (field names as in ``bytespike verify --json``)::
 
     {
+      "schema": "bytespike.doctor/1",
       "ok": false,                  # true when no finding failed (then the exit status is 0, else 1)
       "failed": 1, "warnings": 2,   # how many findings have status "fail" / "warn"
       "profile": "default", "base_url": "https://llm.bytespike.ai", "offline": false,
@@ -12,9 +13,13 @@
          "status": "fail",                         # ok | warn | fail | skip | info
          "detail": "…",                            # for people; wording may change
          "hint": "unset ANTHROPIC_API_KEY …",      # the fix, or null
-         "exit_code": 1}                           # for a failure, the exit code the same error has
-      ]                                            # elsewhere (3 key, 5 permission, 7 network, 9 config…)
+         "exit_code": 1,                           # for a failure, the exit code the same error has
+         "tool": "claude-code"}                    # (only on a tool's findings) elsewhere (3 key, 5 …)
+      ],
+      "error": {"code": "failure", "message": "…", "hint": "…", "exit_code": 1}   # when the exit is not 0
     }
+
+All shapes: docs/json.md.
 
 Findings come in the order they are checked: network, key, then one area per tool. In a tool's
 area the first finding ("info", code ``<tool>.effective``) says what the tool uses; its ``detail``

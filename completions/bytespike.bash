@@ -35,41 +35,45 @@ _bytespike_expand() {
 }
 _bytespike_options() {
     case "$1" in
-        "") echo "--offline --quiet -q --profile -p --json --insecure --version --help -h" ;;
-        "balance") echo "--profile -p --offline --json --quiet -q --help -h" ;;
-        "chat") echo "--model -m --system -s --max-tokens --profile -p --offline --json --quiet -q --help -h" ;;
+        "") echo "--offline --quiet -q --profile -p --json --insecure --version --jq --help -h" ;;
+        "balance") echo "--profile -p --offline --json --jq --quiet -q --help -h" ;;
+        "chat") echo "--model -m --system -s --max-tokens --profile -p --offline --json --jq --quiet -q --help -h" ;;
         "completion") echo "--quiet -q --help -h" ;;
-        "doctor") echo "--chat --profile -p --offline --json --quiet -q --help -h" ;;
+        "doctor") echo "--chat --profile -p --offline --json --jq --quiet -q --help -h" ;;
         "gateway") echo "--help -h" ;;
         "gateway serve") echo "--host --port --cold-start-ms --fault --quiet -q --help -h" ;;
         "login") echo "--profile -p --base-url --key-stdin --no-verify --offline --quiet -q --help -h" ;;
         "logout") echo "--profile -p --yes -y --quiet -q --help -h" ;;
-        "models") echo "--family -f --capability -C --profile -p --offline --json --quiet -q --help -h" ;;
+        "models") echo "--family -f --capability -C --profile -p --offline --json --jq --quiet -q --help -h" ;;
         "print-key") echo "--profile -p --offline --quiet -q --help -h" ;;
-        "profiles") echo "--json --help -h" ;;
+        "profiles") echo "--json --jq --help -h" ;;
         "profiles get") echo "--quiet -q --help -h" ;;
         "profiles set") echo "--quiet -q --help -h" ;;
         "profiles use") echo "--quiet -q --help -h" ;;
         "proxy") echo "--port --host --profile -p --upstream --offline --log --warm --token --allow-origin --quiet -q --help -h" ;;
         "run") echo "--env-only --via-proxy --proxy-url --profile -p --offline --quiet -q --help -h" ;;
-        "setup") echo "--list --profile -p --model -m --fast-model --key-mode --dry-run --yes -y --remove --offline --json --quiet -q --help -h" ;;
-        "status") echo "--profile -p --offline --json --quiet -q --help -h" ;;
-        "tools") echo "--profile -p --json --quiet -q --help -h" ;;
-        "undo") echo "--force --json --quiet -q --help -h" ;;
-        "usage") echo "--since --until --by --profile -p --offline --json --quiet -q --help -h" ;;
-        "verify") echo "--profile -p --model -m --chat --offline --json --quiet -q --help -h" ;;
-        "warm") echo "--count -n --concurrency -j --keep-warm --profile -p --offline --json --quiet -q --help -h" ;;
+        "setup") echo "--list --profile -p --model -m --fast-model --key-mode --dry-run --yes -y --remove --offline --json --jq --quiet -q --help -h" ;;
+        "status") echo "--profile -p --offline --json --jq --quiet -q --help -h" ;;
+        "tools") echo "--profile -p --json --jq --quiet -q --help -h" ;;
+        "undo") echo "--force --json --jq --quiet -q --help -h" ;;
+        "usage") echo "--since --until --by --profile -p --offline --json --jq --quiet -q --help -h" ;;
+        "verify") echo "--profile -p --model -m --chat --offline --json --jq --quiet -q --help -h" ;;
+        "warm") echo "--count -n --concurrency -j --keep-warm --profile -p --offline --json --jq --quiet -q --help -h" ;;
     esac
 }
 _bytespike_option_values() {
     case "$1" in
         "@--profile"|"@-p") echo "@profiles" ;;
+        "@--jq") echo "@any" ;;
         "balance@--profile"|"balance@-p") echo "@profiles" ;;
+        "balance@--jq") echo "@any" ;;
         "chat@--model"|"chat@-m") echo "@models" ;;
         "chat@--system"|"chat@-s") echo "@any" ;;
         "chat@--max-tokens") echo "@any" ;;
         "chat@--profile"|"chat@-p") echo "@profiles" ;;
+        "chat@--jq") echo "@any" ;;
         "doctor@--profile"|"doctor@-p") echo "@profiles" ;;
+        "doctor@--jq") echo "@any" ;;
         "gateway serve@--host") echo "@any" ;;
         "gateway serve@--port") echo "@any" ;;
         "gateway serve@--cold-start-ms") echo "@any" ;;
@@ -80,7 +84,9 @@ _bytespike_option_values() {
         "models@--family"|"models@-f") echo "@any" ;;
         "models@--capability"|"models@-C") echo "@any" ;;
         "models@--profile"|"models@-p") echo "@profiles" ;;
+        "models@--jq") echo "@any" ;;
         "print-key@--profile"|"print-key@-p") echo "@profiles" ;;
+        "profiles@--jq") echo "@any" ;;
         "proxy@--port") echo "@any" ;;
         "proxy@--host") echo "@any" ;;
         "proxy@--profile"|"proxy@-p") echo "@profiles" ;;
@@ -95,18 +101,25 @@ _bytespike_option_values() {
         "setup@--model"|"setup@-m") echo "@models" ;;
         "setup@--fast-model") echo "@models" ;;
         "setup@--key-mode") echo "helper env inline" ;;
+        "setup@--jq") echo "@any" ;;
         "status@--profile"|"status@-p") echo "@profiles" ;;
+        "status@--jq") echo "@any" ;;
         "tools@--profile"|"tools@-p") echo "@profiles" ;;
+        "tools@--jq") echo "@any" ;;
+        "undo@--jq") echo "@any" ;;
         "usage@--since") echo "@any" ;;
         "usage@--until") echo "@any" ;;
         "usage@--by") echo "day model key" ;;
         "usage@--profile"|"usage@-p") echo "@profiles" ;;
+        "usage@--jq") echo "@any" ;;
         "verify@--profile"|"verify@-p") echo "@profiles" ;;
         "verify@--model"|"verify@-m") echo "@models" ;;
+        "verify@--jq") echo "@any" ;;
         "warm@--count"|"warm@-n") echo "@any" ;;
         "warm@--concurrency"|"warm@-j") echo "@any" ;;
         "warm@--keep-warm") echo "@any" ;;
         "warm@--profile"|"warm@-p") echo "@profiles" ;;
+        "warm@--jq") echo "@any" ;;
     esac
 }
 _bytespike_arguments() {

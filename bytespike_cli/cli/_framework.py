@@ -92,6 +92,35 @@ def take_quiet(args: list[str], *, until_positional: bool) -> list[str]:
     return kept
 
 
+def take_jq(command, ctx, args: list[str], *, until_positional: bool = False) -> list[str]:
+    """``--jq EXPR`` (anywhere before ``--``; for groups, before the subcommand): implies --json and
+    prints only what EXPR selects."""
+    from bytespike_cli.errors import UsageError
+
+    kept, expression, index = [], None, 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--" or (until_positional and not arg.startswith("-") and not (kept and kept[-1] in ("--profile", "-p"))):
+            kept += args[index:]
+            break
+        if arg == "--jq" or arg.startswith("--jq="):
+            if arg == "--jq":
+                if index + 1 >= len(args):
+                    raise UsageError("--jq needs an expression", "e.g. --jq '.models[].model'")
+                expression, index = args[index + 1], index + 2
+            else:
+                expression, index = arg.split("=", 1)[1], index + 1
+            continue
+        kept.append(arg)
+        index += 1
+    if expression is None:
+        return kept
+    if not any(p.name == "json_out" for p in command.params):
+        raise UsageError(f"`{ctx.command_path}` has no JSON output for --jq", f"see `{ctx.command_path} --help`")
+    _ui.set_jq(expression)
+    return kept if "--json" in kept else ["--json"] + kept
+
+
 def _words(ctx) -> str:
     """The command words after the program name: "profiles use"."""
     return " ".join(ctx.command_path.split()[1:])
@@ -102,7 +131,8 @@ class BytespikeCommand(TyperCommand):
 
     def parse_args(self, ctx, args):
         interspersed = ctx.allow_interspersed_args
-        return super().parse_args(ctx, take_quiet(list(args), until_positional=not interspersed))
+        args = take_jq(self, ctx, take_quiet(list(args), until_positional=not interspersed))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         inherit_root_flags(ctx)
@@ -131,6 +161,9 @@ def inherit_root_flags(ctx) -> None:
 
 class BytespikeGroup(TyperGroup):
     """Every command group (root, profiles, gateway): sections of commands, and bytespike's help."""
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, take_jq(self, ctx, list(args), until_positional=True))
 
     def get_params(self, ctx):
         return [p for p in super().get_params(ctx) if "--install-completion" not in getattr(p, "opts", ())
@@ -255,6 +288,9 @@ def _flag_rows(command, ctx) -> list[tuple[str, str]]:
         rows.append((name, text))
     if not isinstance(command, TyperGroup) and not any("--quiet" in r[0] for r in rows):
         rows.insert(max(0, len(rows) - 1), ("-q, --quiet", QUIET_HELP))
+        if any(p.name == "json_out" for p in command.params):
+            rows.insert(max(0, len(rows) - 2), ("    --jq EXPR", "Print only what EXPR selects from the JSON "
+                                                "(a small part of jq: .field, .list[], .list[0]), e.g. '.models[].model'."))
     return rows
 
 
@@ -475,7 +511,7 @@ class RootGroup(BytespikeGroup):
                 "(e.g. `history -d` in bash)",
                 exit_code=ExitCode.USAGE,
             )
-        return super().parse_args(ctx, args)
+        return super().parse_args(ctx, args)  # BytespikeGroup.parse_args takes a root --jq
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra: Any):
         extra.pop("windows_expand_args", None)

@@ -19,6 +19,65 @@ _quiet = False
 _command = ""
 _json_requested = False
 _json_emitted = False
+_jq: str | None = None  # --jq EXPR: print only what the expression selects from the JSON document
+
+
+def set_jq(expression: str) -> None:
+    global _jq, _json_requested
+    _jq_steps(expression)  # a bad expression is a usage error before anything runs
+    _jq, _json_requested = expression, True
+
+
+def _jq_steps(expression: str) -> list[tuple[str, Any]]:
+    """``.models[].model`` → [("field", "models"), ("each", None), ("field", "model")]."""
+    import re
+
+    from bytespike_cli.errors import UsageError
+
+    text = expression.strip()
+    token = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(-?\d+)\]|\[\]|\.")
+    steps, position = [], 0
+    while position < len(text):
+        match = token.match(text, position)
+        if not match or (position == 0 and not text.startswith(".")):
+            raise UsageError(f"--jq {expression!r}: bytespike understands a small part of jq",
+                             "use ., .field, .list[], .list[0] and chains of them, e.g. --jq '.models[].model'; "
+                             "or pipe --json into jq")
+        if match.group(1):
+            steps.append(("field", match.group(1)))
+        elif match.group(2):
+            steps.append(("index", int(match.group(2))))
+        elif match.group(0) == "[]":
+            steps.append(("each", None))
+        position = match.end()
+    if not text:
+        raise UsageError("--jq needs an expression", "e.g. --jq '.models[].model'")
+    return steps
+
+
+def select(expression: str, document: Any) -> list:
+    """A small subset of jq: ``.``, ``.field``, ``.list[]``, ``.list[N]``, chained (``.models[].model``)."""
+    from bytespike_cli.errors import UsageError
+
+    values = [document]
+    for kind, arg in _jq_steps(expression):
+        out: list = []
+        for value in values:
+            if kind == "field":
+                if not isinstance(value, dict) and value is not None:
+                    raise UsageError(f"--jq {expression!r}: .{arg} needs an object, found {type(value).__name__}",
+                                     "see the shapes in docs/json.md")
+                out.append(value.get(arg) if value is not None else None)
+            elif kind == "index":
+                if not isinstance(value, list):
+                    raise UsageError(f"--jq {expression!r}: [{arg}] needs a list", "see the shapes in docs/json.md")
+                out.append(value[arg] if -len(value) <= arg < len(value) else None)
+            else:
+                if not isinstance(value, (list, dict)):
+                    raise UsageError(f"--jq {expression!r}: [] needs a list", "see the shapes in docs/json.md")
+                out.extend(value if isinstance(value, list) else value.values())
+        values = out
+    return values
 
 
 def set_quiet(value: bool) -> None:
@@ -27,8 +86,8 @@ def set_quiet(value: bool) -> None:
 
 
 def reset(*, json_in_args: bool = False) -> None:
-    global _quiet, _command, _json_requested, _json_emitted
-    _quiet, _command, _json_requested, _json_emitted = False, "", json_in_args, False
+    global _quiet, _command, _json_requested, _json_emitted, _jq
+    _quiet, _command, _json_requested, _json_emitted, _jq = False, "", json_in_args, False, None
 
 
 def begin_command(words: str, *, json_out: bool) -> None:
@@ -115,6 +174,10 @@ def print_json(data: dict, *, error=None, command: str | None = None) -> None:
     if error is not None:
         document["error"] = error_json(error)
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    if _jq is not None:  # like `jq -r`: strings raw, everything else as JSON, one value per line
+        picked = select(_jq, json.loads(text))
+        text = "\n".join(v if isinstance(v, str) else json.dumps(v, indent=2 if isinstance(v, (dict, list)) else None,
+                                                                   ensure_ascii=False) for v in picked)
     _json_emitted = True
     sys.stdout.write(redact(text) + "\n")
     sys.stdout.flush()

@@ -85,6 +85,10 @@ def command_tree() -> list[Node]:
                 options.append(names)
                 helps.append(" ".join((getattr(param, "help", None) or "").split()))
                 values.append("" if param.is_flag else _value_kind(param, path))
+        if ("--json",) in options:
+            options.append(("--jq",))
+            helps.append("Print only what EXPR selects from the JSON (.field, .list[], .list[0]).")
+            values.append("@any")
         if not hasattr(command, "commands") and ("--quiet", "-q") not in options:
             options.append(("--quiet", "-q"))
             helps.append("Hide progress and hints; errors still show.")

@@ -196,3 +196,26 @@ def test_quiet_after_the_command_and_short_flags_mean_one_thing(home):
             long = [s for s in spellings if s.startswith("--")]
             for flag in short:
                 assert meaning.setdefault(flag, long[0]) == long[0], f"{flag} is {meaning[flag]} and {long[0]}"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["models", "--jq", ".models[].model"], lambda data: [m["model"] for m in data["models"]]),
+    (["--jq", ".models[0].context_window", "models"], lambda data: [str(data["models"][0]["context_window"])]),
+    (["profiles", "--jq=.profiles[].profile"], lambda data: [p["profile"] for p in data["profiles"]]),
+])
+def test_jq_selects_from_the_documented_shape(home, args, expected):
+    command = next(a for a in args if not a.startswith("-") and not a.startswith("."))
+    data = json.loads(piped(home, command, "--json").stdout)
+    result = subprocess.run([sys.executable, "-m", "bytespike_cli", *args], env=home, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == expected(data)
+
+
+@pytest.mark.parametrize("args", [["models", "--jq", "models"], ["models", "--jq", ".models[x]"],
+                                  ["completion", "bash", "--jq", "."]])
+def test_jq_refuses_what_it_cannot_do(home, args):
+    result = subprocess.run([sys.executable, "-m", "bytespike_cli", *args], env=home, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and result.stderr.startswith("error: ") and "hint: " in result.stderr
+    assert result.stdout == ""

@@ -376,7 +376,7 @@ def profiles_use(name: str = typer.Argument(..., metavar="PROFILE", help="Profil
     if name not in known:
         listing = ", ".join(known) or "none yet"
         raise UsageError(f"there is no profile '{name}' (profiles: {listing})",
-                         f"create it with `bytespike login --profile {name}`")
+                         _did_you_mean_profile(name, known) + f"create it with `bytespike login --profile {name}`")
     config.set_active(doc, name)
     config.save(doc)
     _ui.result(f"✓ Active profile is now '{name}'")
@@ -394,8 +394,15 @@ def _known_profile(doc, name: str) -> str:
     if name not in known and credentials.load_key(name) is None:
         listing = ", ".join(known) or "none yet"
         raise UsageError(f"there is no profile '{name}' (profiles: {listing})",
-                         f"create it with `bytespike login --profile {name}`")
+                         _did_you_mean_profile(name, known) + f"create it with `bytespike login --profile {name}`")
     return name
+
+
+def _did_you_mean_profile(name: str, known) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean '{near[0]}'? " if near else ""
 
 
 def _setting_name(setting: str) -> str:

@@ -219,3 +219,15 @@ def test_jq_refuses_what_it_cannot_do(home, args):
                             timeout=60)
     assert result.returncode == 2 and result.stderr.startswith("error: ") and "hint: " in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("args, hint", [
+    (["profiles", "use", "defualt"], "did you mean 'default'?"),
+    (["verify", "--profile", "defualt"], "did you mean --profile default?"),
+    (["models", "--family", "claud"], "did you mean --family claude?"),
+    (["models", "-C", "thinkng"], "did you mean --capability thinking?"),
+])
+def test_did_you_mean_for_profiles_families_and_capabilities(home, args, hint):
+    result = subprocess.run([sys.executable, "-m", "bytespike_cli", *args], env=home, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode in (2, 3) and hint in result.stderr + result.stdout, result.stderr

@@ -54,13 +54,15 @@ def serve(
         )
         sys.stdout.flush()
 
+    import signal
+
     try:
-        run_foreground(host, port, ready=ready, cold_start_ms=cold_start_ms, fault=fault)
+        stopped_by = run_foreground(host, port, ready=ready, cold_start_ms=cold_start_ms, fault=fault)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          "pick another port with --port, or --port 0 for a free one") from None
-    except KeyboardInterrupt:
-        # a server stopped by Ctrl-C exits 130, like every interrupted bytespike command
-        typer.echo("offline gateway stopped", err=True)
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt:  # where the loop cannot take signals (Windows), Ctrl-C arrives as this
+        stopped_by = signal.SIGINT
     typer.echo("offline gateway stopped", err=True)
+    if stopped_by == signal.SIGINT:  # Ctrl-C exits 130 like every interrupted command; SIGTERM is a normal stop
+        raise typer.Exit(130)

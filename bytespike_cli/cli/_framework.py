@@ -340,7 +340,8 @@ def render_help(command, ctx) -> str:
         lines += ["", "ARGUMENTS"] + _definitions(arguments, width)
     flags = _flag_rows(command, ctx)
     if flags:
-        lines += ["", "FLAGS" if ctx.parent is not None else "GLOBAL FLAGS (before or after the command)"]
+        lines += ["", "FLAGS"] if ctx.parent is not None else [
+            "", "GLOBAL FLAGS (-q, --offline, --profile, --json and --jq also work after the command)"]
         lines += _definitions(flags, width)
     examples = EXAMPLES.get(_words(ctx))
     if examples:

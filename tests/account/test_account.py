@@ -115,7 +115,7 @@ def test_balance_falls_back_to_quota_headers(cli, use_key):
     assert "left: $192.40 (from the quota headers)" in result.stdout
     assert "spend window: $4.18 of $50.00 left" in result.stdout
     assert "account endpoint is not available" in result.stderr
-    assert data["source"] == "quota headers" and data["quota"]["key_remaining_usd"] == 192.4
+    assert data["source"] == "quota_headers" and data["quota"]["key_remaining_usd"] == 192.4
 
 
 def test_balance_when_nothing_reports_it(cli, use_key):

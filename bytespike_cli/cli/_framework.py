@@ -359,9 +359,18 @@ def _closest(word: str, candidates) -> list[str]:
     return difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
 
 
+def _click_exceptions():
+    """Click's exception classes: vendored inside Typer since 0.2x, the click package before."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # an older Typer outside the pinned range
+        from click import exceptions  # type: ignore[no-redef]
+    return exceptions
+
+
 def usage_error_lines(exc, args: list[str]) -> tuple[str, str]:
     """(message, hint) for one of Click's usage errors, in bytespike's words."""
-    from typer._click import exceptions as click_exc
+    click_exc = _click_exceptions()
 
     ctx = getattr(exc, "ctx", None)
     where = ctx.command_path if ctx is not None else "bytespike"
@@ -454,7 +463,7 @@ def report_error(exc: BytespikeError) -> int:
 
 def run_main(group, args, prog_name, extra) -> int:
     """Run the command line and return its exit code; every failure becomes `error:`/`hint:` lines."""
-    from typer._click import exceptions as click_exc
+    click_exc = _click_exceptions()
 
     args = list(sys.argv[1:] if args is None else args)
     _ui.reset(json_in_args="--json" in args)

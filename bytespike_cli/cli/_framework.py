@@ -131,7 +131,8 @@ class BytespikeCommand(TyperCommand):
 
     def parse_args(self, ctx, args):
         interspersed = ctx.allow_interspersed_args
-        args = take_jq(self, ctx, take_quiet(list(args), until_positional=not interspersed))
+        args = take_quiet(list(args), until_positional=not interspersed)
+        args = take_jq(self, ctx, args, until_positional=not interspersed)  # `run TOOL --jq …` is the tool's
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx):

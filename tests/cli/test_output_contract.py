@@ -231,3 +231,12 @@ def test_did_you_mean_for_profiles_families_and_capabilities(home, args, hint):
     result = subprocess.run([sys.executable, "-m", "bytespike_cli", *args], env=home, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode in (2, 3) and hint in result.stderr + result.stdout, result.stderr
+
+
+def test_flags_after_the_tool_of_run_belong_to_the_tool(home):
+    result = subprocess.run([sys.executable, "-m", "bytespike_cli", "run", "-q", "--env-only", "sh", "-c",
+                             'printf "%s\\n" "$@"', "sh", "-q", "--jq", ".x", "--json"], env=home, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["-q", "--jq", ".x", "--json"]
+    assert "running:" not in result.stderr  # bytespike's own -q (before the tool) still hid its chatter

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 from typing import Any
 
@@ -369,12 +370,23 @@ def _click_exceptions():
     return exceptions
 
 
-def usage_error_lines(exc, args: list[str]) -> tuple[str, str]:
+def _command_words(group, args: list[str]) -> str:
+    """The command a command line names ("profiles use"), for errors raised without a context."""
+    words, command = [], group
+    for arg in args:
+        sub = getattr(command, "commands", {}).get(arg) if not arg.startswith("-") else None
+        if sub is not None:
+            words.append(arg)
+            command = sub
+    return " ".join(words)
+
+
+def usage_error_lines(exc, args: list[str], words: str = "") -> tuple[str, str]:
     """(message, hint) for one of Click's usage errors, in bytespike's words."""
     click_exc = _click_exceptions()
 
     ctx = getattr(exc, "ctx", None)
-    where = ctx.command_path if ctx is not None else "bytespike"
+    where = ctx.command_path if ctx is not None else " ".join(("bytespike", words)).strip()
     see = f"see `{where} --help`"
     if isinstance(exc, click_exc.NoSuchOption):
         visible = []
@@ -404,12 +416,30 @@ def usage_error_lines(exc, args: list[str]) -> tuple[str, str]:
         what = f"'{given}' is not a valid {flag}" if given else f"not a valid {flag}"
         return (f"{what} (one of: {', '.join(choices)})",
                 f"did you mean {flag} {near[0]}?" if near else see)
+    if isinstance(exc, click_exc.BadParameter) and param is not None and not isinstance(exc, click_exc.MissingParameter):
+        flag = next((o for o in getattr(param, "opts", ()) if o.startswith("--")), metavar(param))
+        given = _given_value(param, args)
+        detail = " ".join(message.split())
+        ranged = "greater than" in detail or "less than" in detail
+        kind = ("a whole number" if "integer" in detail else "a number" if "number" in detail or "float" in detail
+                else None)
+        if kind or ranged:
+            low, high = getattr(param, "min", None), getattr(param, "max", None)
+            span = (f" from {low} to {high}" if low is not None and high is not None else
+                    f" of at least {low}" if low is not None else f" of at most {high}" if high is not None else "")
+            annotation = str(getattr(getattr(param, "type_descriptor", None), "annotation", "")) + str(
+                getattr(param, "type", ""))
+            number = "a number" if "float" in annotation.lower() else kind or "a whole number"
+            got = f" (got '{given}')" if given is not None else ""
+            return f"{flag} must be {number}{span}{got}", see
     if isinstance(exc, click_exc.MissingParameter) and param is not None:
         label = metavar(param) if param.param_type_name == "argument" else next(
             (o for o in param.opts if o.startswith("--")), param.name)
         return f"missing {label}", see
-    text = " ".join(message.split())
-    text = text.replace("Value error, ", "")
+    text = " ".join(message.split()).replace("Value error, ", "").rstrip(".")
+    needs = re.match(r"[Oo]ption '(-[^']+)' requires an argument", text)
+    if needs:
+        text = f"{needs.group(1)} needs a value"
     return text[:1].lower() + text[1:], see
 
 
@@ -477,9 +507,9 @@ def run_main(group, args, prog_name, extra) -> int:
             _ui.write_stdout(exc.ctx.get_help() + "\n")
         except click_exc.ClickException as exc:
             failing = getattr(exc, "ctx", None)
-            if failing is not None:
-                _ui.begin_command(_words(failing), json_out=False)
-            message, hint = usage_error_lines(exc, args)
+            words = _words(failing) if failing is not None else _command_words(group, args)
+            _ui.begin_command(words, json_out=False)
+            message, hint = usage_error_lines(exc, args, words)
             code = report_error(BytespikeError(message, hint, exit_code=ExitCode.USAGE))
         except BytespikeError as exc:
             code = report_error(exc)

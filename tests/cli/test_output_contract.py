@@ -240,3 +240,16 @@ def test_flags_after_the_tool_of_run_belong_to_the_tool(home):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["-q", "--jq", ".x", "--json"]
     assert "running:" not in result.stderr  # bytespike's own -q (before the tool) still hid its chatter
+
+
+@pytest.mark.parametrize("args, message", [
+    (["warm", "--count", "x", "m"], "error: --count must be a whole number from 1 to 100 (got 'x')"),
+    (["warm", "--keep-warm", "2", "m"], "error: --keep-warm must be a number of at least 10 (got '2')"),
+    (["models", "--family"], "error: --family needs a value"),
+    (["profiles", "use"], "error: missing PROFILE"),
+])
+def test_bad_values_are_said_in_words(home, args, message):
+    result = subprocess.run([sys.executable, "-m", "bytespike_cli", *args], env=home, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and result.stderr.splitlines()[0] == message, result.stderr
+    assert result.stderr.splitlines()[1].startswith("hint: see `bytespike ")

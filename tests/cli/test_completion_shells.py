@@ -150,3 +150,15 @@ def test_no_typer_completion_flags_anywhere(scripts):
     bad = subprocess.run([str(BIN / "bytespike"), "--install-completion"], env=env, capture_output=True, text=True,
                          timeout=60)
     assert bad.returncode == 2 and "error: no such flag: --install-completion" in bad.stderr
+
+
+def test_the_wheel_installs_every_completion_script():
+    """pyproject's data-files name the three generated scripts (so `pipx install` leaves them under share/)."""
+    tomllib = pytest.importorskip("tomllib")
+
+    root = Path(__file__).resolve().parents[2]
+    data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["data-files"]
+    shipped = {Path(f).name: folder for folder, files in data.items() for f in files}
+    assert shipped == {"bytespike.bash": "share/bash-completion/completions", "_bytespike": "share/zsh/site-functions",
+                       "bytespike.fish": "share/fish/vendor_completions.d"}
+    assert all((root / "completions" / name).is_file() for name in shipped)

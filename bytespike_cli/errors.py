@@ -25,6 +25,7 @@ class ExitCode(IntEnum):
     GATEWAY = 8  # 5xx or an answer we cannot understand
     CONFIG = 9  # a settings file we cannot read, parse or write
     BUSY = 10  # another program holds the file (an editor that would overwrite us, a lock)
+    FILE_CHANGED = 11  # undo refused: a file changed since bytespike wrote it (--force restores anyway)
     INTERRUPTED = 130  # Ctrl-C
     PIPE_CLOSED = 141  # the reader of our output went away (128 + SIGPIPE, as shells report it)
 
@@ -116,6 +117,12 @@ def _quoted_line(path: Path | str, line: int | None) -> str:
 
 class ToolBusy(BytespikeError):
     exit_code = ExitCode.BUSY
+
+
+class FileChanged(BytespikeError):
+    """undo refuses: files changed since bytespike wrote them (the user's edits would be lost)."""
+
+    exit_code = ExitCode.FILE_CHANGED
 
 
 class CheckFailed(BytespikeError):

@@ -114,8 +114,53 @@ def lookup_key(profile: str | None, offline: bool) -> str | None:
     return None
 
 
+def _cache_dir() -> str:
+    home = os.environ.get("BYTESPIKE_HOME")
+    if home:
+        return os.path.join(os.path.expanduser(home), "cache")
+    import platformdirs
+
+    return platformdirs.user_cache_dir("bytespike", appauthor=False)
+
+
+def complete_values(kind: str) -> list[str]:
+    """What shell completion offers for ``kind`` ("profiles" or "models"), from local files only:
+    config.toml and the key files for profiles, the list `bytespike models` last saw for model ids."""
+    if kind == "models":
+        try:
+            with open(os.path.join(_cache_dir(), "model-ids.txt"), encoding="utf-8") as handle:
+                return [line.strip() for line in handle if line.strip()]
+        except OSError:
+            return []
+    if kind != "profiles":
+        return []
+    directory = _config_dir()
+    names: list[str] = []
+    try:
+        import tomllib
+
+        with open(os.path.join(directory, "config.toml"), "rb") as handle:
+            profiles = tomllib.load(handle).get("profiles")
+        names += [name for name in (profiles if isinstance(profiles, dict) else {})]
+    except (ImportError, OSError, ValueError):
+        pass
+    try:
+        names += [entry[:-4] for entry in sorted(os.listdir(os.path.join(directory, "keys"))) if entry.endswith(".key")]
+    except OSError:
+        pass
+    return [name for name in dict.fromkeys(names) if _valid_profile(name)]
+
+
 def main() -> None:
-    parsed = _parse(sys.argv[1:])
+    argv = sys.argv[1:]
+    if len(argv) == 2 and argv[0] == "__complete":  # shell completion: never the full CLI, never the network
+        try:
+            sys.stdout.write("".join(f"{value}\n" for value in complete_values(argv[1])))
+            sys.stdout.flush()
+        except BrokenPipeError:
+            sys.exit(141)
+        sys.exit(0)
+    parsed = _parse(argv)
     if parsed is not None:
         key = lookup_key(*parsed)
         if key:

@@ -51,10 +51,14 @@ class Resolved:
         if self.key:
             return self.key
         if self.profile_source == "--profile" and self.profile not in self.known_profiles:
+            import difflib
+
             listing = ", ".join(self.known_profiles) or "none yet"
+            near = difflib.get_close_matches(self.profile, list(self.known_profiles), n=1)
             raise AuthError(
                 f"there is no profile '{self.profile}' (profiles: {listing})",
-                f"create it with `bytespike login --profile {self.profile}`, or pick one from `bytespike profiles`",
+                (f"did you mean --profile {near[0]}? " if near else "")
+                + f"create it with `bytespike login --profile {self.profile}`, or pick one from `bytespike profiles`",
             )
         raise AuthError(
             f"no ByteSpike key for profile '{self.profile}'",

@@ -9,7 +9,7 @@ from typing import Annotated
 
 ProfileOpt = Annotated[
     Optional[str],
-    typer.Option("--profile", "-p", help="Profile to use (default: $BYTESPIKE_PROFILE or the active one).", show_default=False),
+    typer.Option("--profile", "-p", metavar="PROFILE", help="Profile to use (default: $BYTESPIKE_PROFILE or the active one).", show_default=False),
 ]
 OfflineOpt = Annotated[
     bool,
@@ -18,5 +18,5 @@ OfflineOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output on stdout.")]
 BaseUrlOpt = Annotated[
     Optional[str],
-    typer.Option("--base-url", help="Gateway root URL, e.g. https://llm.bytespike.ai", show_default=False),
+    typer.Option("--base-url", metavar="URL", help="Gateway root URL, e.g. https://llm.bytespike.ai", show_default=False),
 ]

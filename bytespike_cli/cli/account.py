@@ -32,7 +32,7 @@ def usage(
                                         show_default=False),
     until: Optional[str] = typer.Option(None, "--until", metavar="WHEN", help="End (exclusive), same forms (default now).",
                                         show_default=False),
-    by: By = typer.Option(By.day, "--by", case_sensitive=False, help="One row per day, model or key."),
+    by: By = typer.Option(By.day, "--by", metavar="GROUP", case_sensitive=False, help="One row per day, model or key."),
     profile: ProfileOpt = None,
     offline: OfflineOpt = False,
     json_out: JsonOpt = False,
@@ -48,33 +48,29 @@ def usage(
     with _ui.spinner(f"reading the usage report from {r.base_url} …"):
         report = fetch_usage(r, since=since, until=until, by=by.value)
     if json_out:
-        _ui.print_json(report.to_json())
+        data = report.to_json()
+        # each bucket names what it groups by with the field every command uses ("model", "key", "day")
+        data["buckets"] = [{by.value: report.label(b), **b} for b in data["buckets"]]
+        _ui.print_json(data)
         return
-    from rich.table import Table
-
-    tty = _ui.is_tty(sys.stdout)
-    title = {"day": "day", "model": "model", "key": "key"}[report.group_by]
-    table = Table(title=f"Usage {report.since[:10]} → {report.until[:10]}", title_justify="left",
-                  box=None, pad_edge=False, show_footer=True)
-    totals = report.totals
-    table.add_column(title, footer="total")
-    table.add_column("calls", justify="right", footer=_count(totals.get("call_count")))
-    table.add_column("input tok", justify="right", footer=_count(totals.get("input_tokens")))
-    table.add_column("output tok", justify="right", footer=_count(totals.get("output_tokens")))
-    table.add_column("cost", justify="right", footer=_money(totals.get("total_usd")))
-    if tty:
-        table.add_column("", no_wrap=True, style="cyan")
-    largest = max((float(b.get("total_usd") or 0) for b in report.buckets), default=0.0)
-    for bucket in report.buckets:
-        row = [report.label(bucket), _count(bucket.get("call_count")), _count(bucket.get("input_tokens")),
-               _count(bucket.get("output_tokens")), _money(bucket.get("total_usd"))]
-        if tty:
-            row.append(bar(float(bucket.get("total_usd") or 0), largest))
-        table.add_row(*row)
     if not report.buckets:
         _ui.result(f"no usage between {report.since} and {report.until}")
         return
-    _ui.rich_result(table)
+    tty = _ui.is_tty(sys.stdout)
+    totals = report.totals
+    largest = max((float(b.get("total_usd") or 0) for b in report.buckets), default=0.0)
+    columns = [(report.group_by.upper(), "left", 0), ("CALLS", "right", 0), ("INPUT TOK", "right", 2),
+               ("OUTPUT TOK", "right", 2), ("COST", "right", 0)]
+    rows = [[report.label(b), _count(b.get("call_count")), _count(b.get("input_tokens")),
+             _count(b.get("output_tokens")), _money(b.get("total_usd"))] for b in report.buckets]
+    if tty:  # the bar is decoration: first to go on a narrow terminal, never in a pipe
+        columns.append(("", "left", 9))
+        for row, bucket in zip(rows, report.buckets):
+            row.append(bar(float(bucket.get("total_usd") or 0), largest))
+        _ui.info(f"usage {report.since[:10]} → {report.until[:10]}")
+        rows.append(["total", _count(totals.get("call_count")), _count(totals.get("input_tokens")),
+                     _count(totals.get("output_tokens")), _money(totals.get("total_usd")), ""])
+    _ui.table(columns, rows)
 
 
 def balance(
@@ -94,8 +90,11 @@ def balance(
         b = fetch_balance(r)
     blocked = _blocked(b)
     if json_out:
-        _ui.print_json({**b.to_json(), "blocked": {"message": blocked.message, "hint": blocked.hint,
-                                                   "exit_code": int(blocked.exit_code)} if blocked else None})
+        data = b.to_json()
+        data["source"] = str(data["source"]).replace(" ", "_")  # an enum: "account" or "quota_headers"
+        if data.get("quota"):
+            data["quota"] = {**data["quota"], "ratelimit_reset": _ui.iso_time(data["quota"].get("ratelimit_reset"))}
+        _ui.print_json(data, error=blocked)
         if blocked:
             raise typer.Exit(int(blocked.exit_code))
         return

@@ -244,18 +244,24 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
         except BytespikeError as exc:
             problem = exc
     shadowed = _shadowed_key(r)
+    reason = problem or blocked
+    if not r.key:
+        reason = AuthError(f"not logged in (profile '{r.profile}')", "run `bytespike login`, or set BYTESPIKE_API_KEY")
     data = {
-        "profile": r.profile, "profile_source": r.profile_source,
-        "base_url": r.base_url, "base_url_source": r.base_url_source,
-        "key": _mask(r.key) if r.key else None, "key_source": r.key_source, "offline": r.offline,
+        "profile": r.profile, "base_url": r.base_url, "key": _mask(r.key) if r.key else None,
+        "offline": r.offline,
+        # where each came from: {"source": flag|env|config|profile|key_file|offline|default|none, + path/variable/flag}
+        "sources": {"profile": source_json(r.profile_source), "base_url": source_json(r.base_url_source),
+                    "key": source_json(r.key_source)},
         "account": account.to_json() if account else None,
-        "problem": {"message": problem.message, "hint": problem.hint} if problem else None,
-        "blocked": {"message": blocked.message, "hint": blocked.hint, "exit_code": int(blocked.exit_code)}
-        if blocked else None,
         "limits": quota_in_words(quota),
+        "quota": quota_json(quota),
     }
     if json_out:
-        _ui.print_json(data)
+        _ui.print_json(data, error=reason)
+        if reason:
+            raise typer.Exit(int(reason.exit_code))
+        return
     else:
         _ui.result(f"Profile   {r.profile}  ({r.profile_source})")
         _ui.result(f"Base URL  {r.base_url}  ({r.base_url_source})")
@@ -278,15 +284,45 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
         if not r.offline and r.key and credentials.key_file_too_open(r.profile):
             _ui.warn(f"the key file is readable by other users: chmod 600 {r.key_source.removeprefix('key file ')}")
     if not r.key:
-        raise AuthError(f"not logged in (profile '{r.profile}')", "run `bytespike login`, or set BYTESPIKE_API_KEY")
-    if problem or blocked:
-        reason = problem or blocked
-        if not json_out:
-            if blocked:  # the free endpoints answered, so the account looks fine above: say what blocks it
-                _ui.error(f"{blocked.message}: every billed request fails until this changes", blocked.hint)
-            else:
-                _ui.error(reason.message, reason.hint)
+        raise reason
+    if reason:
+        if blocked and not problem:  # the free endpoints answered, so the account looks fine above: say what blocks it
+            _ui.error(f"{blocked.message}: every billed request fails until this changes", blocked.hint)
+        else:
+            _ui.error(reason.message, reason.hint)
         raise typer.Exit(int(reason.exit_code))
+
+
+def source_json(source: str) -> dict:
+    """Where a value came from, as an enum plus a separate path or variable (never prose)."""
+    from bytespike_cli.settings import OFFLINE_SOURCE
+
+    if source.startswith("--"):
+        return {"source": "flag", "flag": source}
+    if source.startswith("env "):
+        return {"source": "env", "variable": source[4:]}
+    if source.startswith("key file "):
+        return {"source": "key_file", "path": source[len("key file "):]}
+    if source.startswith("active profile in "):
+        return {"source": "config", "path": source[len("active profile in "):]}
+    if source.startswith("profile '"):
+        from bytespike_cli import paths
+
+        return {"source": "profile", "path": str(paths.config_file())}
+    if source == OFFLINE_SOURCE:
+        return {"source": "offline"}
+    if source == "login":
+        return {"source": "login"}
+    return {"source": source if source in ("default", "none") else "other"}
+
+
+def quota_json(quota) -> dict | None:
+    """The quota headers with numbers as numbers and the reset time in ISO-8601."""
+    if quota is None or not getattr(quota, "present", True):
+        return None
+    data = quota.to_json()
+    data["ratelimit_reset"] = _ui.iso_time(data.get("ratelimit_reset"))
+    return data
 
 
 def _shadowed_key(r) -> str | None:
@@ -311,7 +347,9 @@ def print_key(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOp
     sys.stdout.flush()
 
 
-profiles_app = typer.Typer(help="List profiles, or switch the active one.", invoke_without_command=True,
+from bytespike_cli.cli._framework import BytespikeGroup  # noqa: E402
+
+profiles_app = typer.Typer(cls=BytespikeGroup, help="List profiles, or switch the active one.", invoke_without_command=True,
                            no_args_is_help=False)
 
 
@@ -327,24 +365,24 @@ def profiles(ctx: typer.Context, json_out: JsonOpt = False) -> None:
     rows = []
     for name, values in config.profiles(doc).items():
         key = credentials.load_key(name)
-        rows.append({"name": name, "active": name == active, "base_url": values.get("base_url"),
+        rows.append({"profile": name, "active": name == active, "base_url": values.get("base_url"),
                      "offline": bool(values.get("offline")), "key": _mask(key) if key else None})
     if json_out:
-        _ui.print_json(rows)
+        _ui.print_json({"profiles": rows})
         return
     if not rows:
         _ui.result("No profiles yet.")
         _ui.info("create one with `bytespike login` (or try `bytespike --offline verify` first)")
         return
-    for row in rows:
-        mark = "*" if row["active"] else " "
-        where = "offline gateway" if row["offline"] else (row["base_url"] or "")
-        _ui.result(f"{mark} {row['name']:<16} {where:<32} {row['key'] or 'no key'}")
+    _ui.table([("PROFILE", "left", 0), ("ACTIVE", "left", 0), ("GATEWAY", "left", 1), ("KEY", "left", 0)],
+              [[row["profile"], "active" if row["active"] else "",
+                "offline gateway" if row["offline"] else (row["base_url"] or "default"), row["key"] or "no key"]
+               for row in rows])
 
 
 @profiles_app.command("use")
-def profiles_use(name: str = typer.Argument(..., help="Profile to make active.")) -> None:
-    """Make NAME the active profile."""
+def profiles_use(name: str = typer.Argument(..., metavar="PROFILE", help="Profile to make active.")) -> None:
+    """Make PROFILE the active profile."""
     from bytespike_cli import config
 
     doc = config.load()
@@ -352,7 +390,7 @@ def profiles_use(name: str = typer.Argument(..., help="Profile to make active.")
     if name not in known:
         listing = ", ".join(known) or "none yet"
         raise UsageError(f"there is no profile '{name}' (profiles: {listing})",
-                         f"create it with `bytespike login --profile {name}`")
+                         _did_you_mean_profile(name, known) + f"create it with `bytespike login --profile {name}`")
     config.set_active(doc, name)
     config.save(doc)
     _ui.result(f"✓ Active profile is now '{name}'")
@@ -370,8 +408,15 @@ def _known_profile(doc, name: str) -> str:
     if name not in known and credentials.load_key(name) is None:
         listing = ", ".join(known) or "none yet"
         raise UsageError(f"there is no profile '{name}' (profiles: {listing})",
-                         f"create it with `bytespike login --profile {name}`")
+                         _did_you_mean_profile(name, known) + f"create it with `bytespike login --profile {name}`")
     return name
+
+
+def _did_you_mean_profile(name: str, known) -> str:
+    import difflib
+
+    near = difflib.get_close_matches(name, list(known), n=1)
+    return f"did you mean '{near[0]}'? " if near else ""
 
 
 def _setting_name(setting: str) -> str:

@@ -61,10 +61,10 @@ def chat(
     ctx: typer.Context,
     prompt: Optional[str] = typer.Argument(None, metavar="[PROMPT]", help="What to ask; standard input is read when piped.",
                                            show_default=False),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model id (default: this key's fast ⚡ model).",
+    model: Optional[str] = typer.Option(None, "--model", "-m", metavar="MODEL", help="Model id (default: this key's fast ⚡ model).",
                                         show_default=False),
-    system: Optional[str] = typer.Option(None, "--system", "-s", help="A system prompt.", show_default=False),
-    max_tokens: int = typer.Option(1024, "--max-tokens", min=1, max=200_000, help="Longest answer, in tokens."),
+    system: Optional[str] = typer.Option(None, "--system", "-s", metavar="TEXT", help="A system prompt.", show_default=False),
+    max_tokens: int = typer.Option(1024, "--max-tokens", metavar="N", min=1, max=200_000, help="Longest answer, in tokens."),
     profile: ProfileOpt = None,
     offline: OfflineOpt = False,
     json_out: JsonOpt = False,
@@ -99,7 +99,9 @@ def chat(
     def emit(event: dict) -> None:
         from bytespike_cli.redact import redact
 
-        sys.stdout.write(redact(json.dumps(event, ensure_ascii=False)) + "\n")
+        # NDJSON: every line names its schema and its event, like the proxy's log
+        line = {"schema": _ui.schema_id("chat"), "event": event.pop("type"), **event}
+        sys.stdout.write(redact(json.dumps(line, ensure_ascii=False)) + "\n")
         sys.stdout.flush()
 
     if json_out:
@@ -126,7 +128,7 @@ def chat(
             spin.stop()
             out.flush()
             if json_out:
-                emit({"type": "error", "message": exc.message, "hint": exc.hint, "exit_code": int(exc.exit_code)})
+                emit({"type": "error", "error": _ui.error_json(exc)})
                 raise typer.Exit(int(exc.exit_code)) from None
             if out.started:  # the partial answer stays on screen; the error goes below it
                 write("\n")

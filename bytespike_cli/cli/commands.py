@@ -6,7 +6,8 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from bytespike_cli.cli import account, auth, chat, doctor, gateway, models, proxy, run, setup, verify, warm
+    from bytespike_cli.cli import account, auth, chat, completions, doctor, gateway, models, proxy, run, setup, verify, warm
+    from bytespike_cli.cli._framework import BytespikeCommand, BytespikeGroup
 
     app.command("login")(auth.login)
     app.command("logout")(auth.logout)
@@ -26,3 +27,11 @@ def register(app: typer.Typer) -> None:
     app.command("usage")(account.usage)
     app.command("balance")(account.balance)
     app.add_typer(gateway.app, name="gateway")
+    app.command("completion")(completions.completion)
+    # every command draws bytespike's help and accepts -q after its name; groups list their commands
+    for typer_app in (app, auth.profiles_app, gateway.app):
+        if typer_app is not app:
+            typer_app.info.cls = BytespikeGroup
+        for info in typer_app.registered_commands:
+            if not isinstance(info.cls, type) or not issubclass(info.cls, BytespikeCommand):
+                info.cls = BytespikeCommand

@@ -3,6 +3,7 @@
 ``bytespike doctor --json`` prints one object (field names as in ``bytespike verify --json``)::
 
     {
+      "schema": "bytespike.doctor/1",
       "ok": false,                  # true when no finding failed (then the exit status is 0, else 1)
       "failed": 1, "warnings": 2,   # how many findings have status "fail" / "warn"
       "profile": "default", "base_url": "https://llm.bytespike.ai", "offline": false,
@@ -12,9 +13,13 @@
          "status": "fail",                         # ok | warn | fail | skip | info
          "detail": "…",                            # for people; wording may change
          "hint": "unset ANTHROPIC_API_KEY …",      # the fix, or null
-         "exit_code": 1}                           # for a failure, the exit code the same error has
-      ]                                            # elsewhere (3 key, 5 permission, 7 network, 9 config…)
+         "exit_code": 1,                           # for a failure, the exit code the same error has
+         "tool": "claude-code"}                    # (only on a tool's findings) elsewhere (3 key, 5 …)
+      ],
+      "error": {"code": "failure", "message": "…", "hint": "…", "exit_code": 1}   # when the exit is not 0
     }
+
+All shapes: docs/json.md.
 
 Findings come in the order they are checked: network, key, then one area per tool. In a tool's
 area the first finding ("info", code ``<tool>.effective``) says what the tool uses; its ``detail``
@@ -48,6 +53,8 @@ def _title(area: str) -> str:
 
 
 def _width() -> int:
+    if not _ui.is_tty():  # a pipe gets whole lines, whatever COLUMNS says
+        return 10_000
     return max(40, min(_ui.stdout().width, 100))
 
 
@@ -93,7 +100,7 @@ def _summary(report) -> None:
 def doctor(
     ctx: typer.Context,
     tools: Optional[List[str]] = typer.Argument(
-        None, metavar="[TOOL]...", help="Only these tools (default: every installed one), e.g. claude-code codex.",
+        None, metavar="TOOL", help="Only these tools (default: every installed one), e.g. claude-code codex.",
         show_default=False),
     chat: bool = typer.Option(False, "--chat", help="Also send one tiny billed request per tool (max 1–16 tokens)."),
     profile: ProfileOpt = None,
@@ -143,7 +150,18 @@ def doctor(
 
         report = run_doctor(r, tools, chat=chat, on_finding=progress)
     if json_out:
-        _ui.print_json({**report.to_json(), "profile": r.profile, "base_url": r.base_url, "offline": r.offline})
+        problem = None
+        if report.exit_code:
+            from bytespike_cli.errors import BytespikeError, ExitCode
+
+            failed = next((f for f in report.findings if f.status == "fail"), None)
+            problem = BytespikeError(failed.detail.splitlines()[0] if failed else "doctor found a problem",
+                                     failed.fix if failed else None, exit_code=ExitCode(report.exit_code))
+        data = report.to_json()
+        for finding in data.get("findings", []):  # a tool's findings name it the way every command does
+            if finding.get("area") not in ("network", "key", "tools"):
+                finding["tool"] = finding["area"]
+        _ui.print_json({**data, "profile": r.profile, "base_url": r.base_url, "offline": r.offline}, error=problem)
     else:
         _summary(report)
     if report.exit_code:

@@ -9,7 +9,10 @@ import typer
 
 from bytespike_cli.errors import UsageError
 
+from bytespike_cli.cli._framework import BytespikeGroup
+
 app = typer.Typer(
+    cls=BytespikeGroup,
     help="The built-in offline gateway: a local stand-in for ByteSpike that SDKs and editors can use without a key.",
     no_args_is_help=True,
 )
@@ -26,9 +29,9 @@ def gateway() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (keep it on loopback)."),
     port: int = typer.Option(8790, "--port", help="Port to listen on; 0 picks a free port.", min=0, max=65535),
-    cold_start_ms: int = typer.Option(0, "--cold-start-ms", min=0,
+    cold_start_ms: int = typer.Option(0, "--cold-start-ms", metavar="MS", min=0,
                                       help="Delay the first request to each model by this many milliseconds."),
-    fault: Optional[str] = typer.Option(None, "--fault", show_default=False,
+    fault: Optional[str] = typer.Option(None, "--fault", metavar="SPEC", show_default=False,
                               help="Apply a fault to every request, e.g. 'status=503' or 'slow-stream=200'."),
 ) -> None:
     """Serve the offline gateway until Ctrl-C. Prints one line with the base URLs and the demo key."""
@@ -51,11 +54,15 @@ def serve(
         )
         sys.stdout.flush()
 
+    import signal
+
     try:
-        run_foreground(host, port, ready=ready, cold_start_ms=cold_start_ms, fault=fault)
+        stopped_by = run_foreground(host, port, ready=ready, cold_start_ms=cold_start_ms, fault=fault)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
                          "pick another port with --port, or --port 0 for a free one") from None
-    except KeyboardInterrupt:
-        pass
+    except KeyboardInterrupt:  # where the loop cannot take signals (Windows), Ctrl-C arrives as this
+        stopped_by = signal.SIGINT
     typer.echo("offline gateway stopped", err=True)
+    if stopped_by == signal.SIGINT:  # Ctrl-C exits 130 like every interrupted command; SIGTERM is a normal stop
+        raise typer.Exit(130)

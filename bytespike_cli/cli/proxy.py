@@ -36,13 +36,13 @@ def proxy(
     upstream: Optional[str] = typer.Option(
         None, "--upstream", metavar="URL", help="Gateway root to forward to (default: the profile's base URL)."),
     offline: OfflineOpt = False,
-    log: LogFormat = typer.Option(LogFormat.pretty, "--log", case_sensitive=False,
+    log: LogFormat = typer.Option(LogFormat.pretty, "--log", metavar="FORMAT", case_sensitive=False,
                                   help="One line per request on stdout: pretty, json (NDJSON) or off."),
     warm: Optional[List[str]] = typer.Option(
         None, "--warm", metavar="MODEL",
         help="Keep this model warm: a 1-token request at start and every few minutes while idle (billed; repeatable)."),
     token: Optional[str] = typer.Option(
-        None, "--token", envvar="BYTESPIKE_PROXY_TOKEN", show_envvar=True,
+        None, "--token", metavar="TOKEN", envvar="BYTESPIKE_PROXY_TOKEN", show_envvar=True,
         help="Secret every client must send as its API key; required with a non-loopback --host."),
     allow_origin: Optional[List[str]] = typer.Option(
         None, "--allow-origin", metavar="URL", help="A browser page origin allowed to use the proxy (repeatable)."),

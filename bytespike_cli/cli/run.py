@@ -15,7 +15,7 @@ DEFAULT_PROXY = "http://127.0.0.1:8787"  # same as runner.DEFAULT_PROXY (kept he
 def run(
     ctx: typer.Context,
     tool: Optional[str] = typer.Argument(
-        None, metavar="TOOL [ARGS]...",
+        None, metavar="TOOL",
         help="claude, codex or aider (with --env-only, any command); everything after it goes to the tool.",
         show_default=False),
     env_only: bool = typer.Option(
@@ -23,8 +23,11 @@ def run(
                                   "ANTHROPIC_API_KEY set."),
     via_proxy: bool = typer.Option(
         False, "--via-proxy",
-        help=f"Go through a running `bytespike proxy` (at {DEFAULT_PROXY}, or the URL or port given right after "
-             "the flag); the tool gets a placeholder key."),
+        help=f"Go through a running `bytespike proxy` (at {DEFAULT_PROXY} unless --proxy-url says otherwise); "
+             "the tool gets a placeholder key."),
+    proxy_url: Optional[str] = typer.Option(
+        None, "--proxy-url", metavar="URL", show_default=False,
+        help="Where that proxy listens: a URL, host:port or a port (implies --via-proxy)."),
     profile: ProfileOpt = None,
     offline: OfflineOpt = False,
 ) -> None:
@@ -41,11 +44,7 @@ def run(
     from bytespike_cli.settings import resolve
 
     args = list(ctx.args)
-    proxy = None
-    if via_proxy:
-        proxy = DEFAULT_PROXY
-        if tool is not None and runner.looks_like_proxy_url(tool):  # `--via-proxy URL TOOL`
-            proxy, tool = tool, (args.pop(0) if args else None)
+    proxy = proxy_url or (DEFAULT_PROXY if via_proxy else None)
     if args[:1] == ["--"]:  # `run TOOL -- ARGS` (the separator is optional)
         args.pop(0)
     if tool is None:

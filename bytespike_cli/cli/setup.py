@@ -218,7 +218,9 @@ def _find_model(wanted: str, catalogue: list, option: str):
             return model
     close = closest_model_ids(wanted, catalogue)
     hint = f"did you mean {', '.join(close)}? " if close else ""
-    raise UsageError(f"{option} {wanted!r} is not in the catalogue for this key",
+    from bytespike_cli.errors import PermissionDenied
+
+    raise PermissionDenied(f"{option} {wanted!r} is not in the catalogue for this key",
                      f"{hint}see `bytespike models` for the models your key can use")
 
 
@@ -318,22 +320,22 @@ def _changes_or_ask(engine, tool: "Integration", plan: "Plan", *, replace: bool,
 def setup(
     ctx: typer.Context,
     tools: Optional[List[str]] = typer.Argument(
-        None, help="Tools to set up: cursor, continue, cline, aider, zed, jetbrains, claude-code, codex "
+        None, metavar="TOOL", help="Tools to set up: cursor, continue, cline, aider, zed, jetbrains, claude-code, codex "
                    "(none on a terminal: pick from a list).",
         show_default=False,
     ),
     list_tools: bool = typer.Option(False, "--list", help="Show each tool, its files and whether ByteSpike is set up there."),
     profile: ProfileOpt = None,
     model: Optional[List[str]] = typer.Option(
-        None, "--model", "-m", help="Chat model id (repeatable; the first is the default). Default: from the live catalogue.",
+        None, "--model", "-m", metavar="MODEL", help="Chat model id (repeatable; the first is the default). Default: from the live catalogue.",
         show_default=False,
     ),
     fast_model: Optional[str] = typer.Option(
-        None, "--fast-model", help="Model for the tool's fast/background slot. Default: from the live catalogue.",
+        None, "--fast-model", metavar="MODEL", help="Model for the tool's fast/background slot. Default: from the live catalogue.",
         show_default=False,
     ),
     key_mode: Optional[KeyMode] = typer.Option(
-        None, "--key-mode", case_sensitive=False, show_default=False,
+        None, "--key-mode", metavar="MODE", case_sensitive=False, show_default=False,
         help="helper: the tool runs `bytespike print-key` (no key in its files); env: the tool reads an environment "
              "variable; inline: the key is written into the tool's file (kept 0600). Default: the safest the tool offers.",
     ),
@@ -546,9 +548,6 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
 
 
 def _list(profile: str | None, json_out: bool) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
     from bytespike_cli import integrations
     from bytespike_cli.integrations.engine import Engine
 
@@ -591,33 +590,24 @@ def _list(profile: str | None, json_out: bool) -> None:
         for row in rows:
             row["configured_for_requested_profile"] = bool(row["configured"]) and row["profile"] in (profile, None)
     if json_out:
-        _ui.print_json(rows)
+        _ui.print_json({"tools": rows})
         return
-    states = []
+    tty = _ui.is_tty()
+    table_rows = []
     for row in rows:
         if row.get("problem"):
-            states.append(Text("? (see below)", style="red"))
+            state = "? (see below)"
         elif row["configured"]:
-            states.append(Text("yes" + (f" (profile {row['profile']})" if row["profile"] else ""), style="green"))
+            state = "yes" + (f" (profile {row['profile']})" if row["profile"] else "")
         else:
-            states.append(Text("no"))
-    # TOOL, INSTALLED and BYTESPIKE stay whole; FILES gets the rest of the line, paths broken after a "/"
-    fixed = max(len("TOOL"), *(len(r["tool"]) for r in rows)) + len("INSTALLED") + max(
-        len("VERSION"), *(len(r["version"] or "-") for r in rows)) + max(
-        len("BYTESPIKE"), *(len(t.plain) for t in states)) + 8
-    width = max(16, _ui.stdout().width - fixed)
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    table.add_column("TOOL", no_wrap=True)
-    table.add_column("INSTALLED", no_wrap=True)
-    table.add_column("VERSION", no_wrap=True)
-    table.add_column("BYTESPIKE", no_wrap=True)
-    table.add_column("FILES", overflow="fold", min_width=16)
-    for row, state in zip(rows, states):
+            state = "no"
         installed = "?" if row["installed"] is None else ("yes" if row["installed"] else "no")
-        files = "\n".join(line for p in row["files"] for line in _fold_path(_home_relative(Path(p)), width))
-        version = Text(row["version"] or "-", style="yellow" if row["in_verified_range"] is False else None)
-        table.add_row(Text(row["tool"]), installed, version, state, Text(files))
-    _ui.rich_result(table)
+        version = (row["version"] or "-") + (" (unverified)" if row.get("in_verified_range") is False else "")
+        files = [_home_relative(Path(p)) for p in row["files"]]
+        table_rows.append([row["tool"], installed, version, state, ("\n" if tty else " ").join(files)])
+    # TOOL, INSTALLED, VERSION and BYTESPIKE stay whole; FILES gets the rest of the line (paths fold on a terminal)
+    _ui.table([("TOOL", "left", 0), ("INSTALLED", "left", 0), ("VERSION", "left", 0), ("BYTESPIKE", "left", 0),
+               ("FILES", "left", 1)], table_rows, fold="FILES")
     for row in rows:
         if row.get("problem"):
             _ui.warn(f"{row['tool']}: {row['problem']}")
@@ -648,7 +638,7 @@ def tools(profile: ProfileOpt = None, json_out: JsonOpt = False) -> None:
 
 
 def undo(
-    tool: Optional[str] = typer.Argument(None, help="Only the last setup of this tool (default: the last setup).",
+    tool: Optional[str] = typer.Argument(None, metavar="TOOL", help="Only the last setup of this tool (default: the last setup).",
                                          show_default=False),
     force: bool = typer.Option(False, "--force", help="Restore files changed since bytespike wrote them too (their "
                                                       "current bytes are saved first)."),
@@ -691,8 +681,18 @@ def undo(
         _ui.result("nothing to undo")
         return
     _render_recovered(result.recovered)
+    refusal = None
+    if result.skipped and not dry_run:
+        from bytespike_cli.errors import FileChanged
+
+        done = len(result.restored) + len(result.deleted)
+        refusal = FileChanged(
+            (f"restored {done} file(s); " if done else "nothing was restored: ")
+            + f"{len(result.skipped)} file(s) changed since bytespike wrote them were left as they are",
+            "look at them first; `bytespike undo --force` restores them too (saving their current bytes first)",
+        )
     if json_out:
-        _ui.print_json({
+        _ui.print_json(error=refusal, data={
             "undone": list(result.entry_ids) if result.complete and not dry_run else [], "tools": list(result.tools),
             "restored": [str(p) for p in result.restored], "deleted": [str(p) for p in result.deleted],
             "skipped": [{"path": str(p), "reason": why} for p, why in result.skipped],
@@ -716,14 +716,8 @@ def undo(
             _ui.info(f"nothing left to restore for {names}; the setup is marked as undone")
         elif not result.skipped:
             _ui.info(f"undid the last setup of {names}")
-    if result.skipped and not dry_run:
-        done = len(result.restored) + len(result.deleted)
-        raise BytespikeError(
-            (f"restored {done} file(s); " if done else "nothing was restored: ")
-            + f"{len(result.skipped)} file(s) changed since bytespike wrote them were left as they are",
-            "look at them first; `bytespike undo --force` restores them too (saving their current bytes first)",
-            exit_code=ExitCode.CONFIG,
-        )
+    if refusal:
+        raise refusal
 
 
 def _last_action_was_remove(engine, tool: str | None) -> str | None:

@@ -15,7 +15,7 @@ _MARKS = {"ok": ("✓", "green"), "warn": ("!", "yellow"), "fail": ("✗", "red"
 def verify(
     ctx: typer.Context,
     profile: ProfileOpt = None,
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Also check this model id (and use it for --chat)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", metavar="MODEL", help="Also check this model id (and use it for --chat)."),
     chat: bool = typer.Option(False, "--chat", help="Send one tiny billed chat completion (max_tokens 1), like editors' Verify buttons."),
     offline: OfflineOpt = False,
     json_out: JsonOpt = False,
@@ -40,11 +40,20 @@ def verify(
 
     with _ui.spinner("checking …") as spin:
         outcome = run_checks(r, model=model, chat=chat, on_check=show, on_step=spin.update)
-    quota = outcome.quota.to_json() if outcome.quota and outcome.quota.present else None
+    from bytespike_cli.cli.auth import quota_json
+
+    quota = quota_json(outcome.quota) if outcome.quota else None
     if json_out:
+        failed = next((c for c in outcome.checks if c.status == "fail"), None)
+        problem = None
+        if outcome.exit_code:
+            from bytespike_cli.errors import BytespikeError, ExitCode
+
+            problem = BytespikeError(f"{failed.name}: {failed.detail}" if failed else "a check failed",
+                                     failed.hint if failed else None, exit_code=ExitCode(outcome.exit_code))
         _ui.print_json({"ok": outcome.exit_code == 0, "profile": r.profile, "base_url": r.base_url,
                         "checks": [c.to_json() for c in outcome.checks], "quota": quota,
-                        "verdict": _verdict(outcome, r, chat)[0]})
+                        "verdict": _verdict(outcome, r, chat)[0]}, error=problem)
     else:
         # The failure was printed once, with its fix, as the ✗ line above: end with the verdict only.
         verdict, next_step = _verdict(outcome, r, chat)

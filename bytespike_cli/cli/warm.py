@@ -14,30 +14,41 @@ def _ms(value: Optional[float]) -> str:
     return f"{value:.0f} ms" if value is not None else "–"
 
 
+_COLUMNS = [("MODEL", "left", 0), ("PROTOCOL", "left", 4), ("DONE", "right", 3), ("COLD TTFB", "right", 2),
+            ("COLD TTFT", "right", 1), ("WARM TTFT (p50)", "right", 1), ("STATUS", "left", 0)]
+
+
+def _rows(models, samples, count) -> list[list[str]]:
+    from bytespike_cli.warm import summarize
+
+    rows = []
+    for summary in summarize(models, samples):
+        done = len(samples.get(summary.model, []))
+        state = summary.errors[-1] if summary.errors else ("ok" if done >= count else "…")
+        cold = summary.cold
+        rows.append([summary.model, summary.protocol, f"{done}/{count}", _ms(cold.ttfb_ms if cold else None),
+                     _ms(cold.ttft_ms if cold else None), _ms(summary.warm_ttft_ms), state])
+    return rows
+
+
 def _table(models, samples, count):
+    """The live display (stderr, a terminal only)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("MODEL", "PROTOCOL", "DONE", "COLD TTFB", "COLD TTFT", "WARM TTFT (p50)", "STATUS"):
-        table.add_column(column)
-    from bytespike_cli.warm import summarize
-
-    for summary in summarize(models, samples):
-        done = len(samples.get(summary.model, []))
-        errors = summary.errors
-        state = Text(errors[-1][:60], style="red") if errors else Text("ok" if done >= count else "…", style="green" if done >= count else "")
-        cold = summary.cold
-        table.add_row(Text(summary.model), summary.protocol, f"{done}/{count}", _ms(cold.ttfb_ms if cold else None),
-                      _ms(cold.ttft_ms if cold else None), _ms(summary.warm_ttft_ms), state)
+    for column, justify, _priority in _COLUMNS:
+        table.add_column(column, justify=justify, no_wrap=column == "MODEL")
+    for row in _rows(models, samples, count):
+        table.add_row(*[Text(cell) for cell in row])
     return table
 
 
 def warm(
     ctx: typer.Context,
-    model_ids: List[str] = typer.Argument(..., metavar="MODEL...", help="Model ids to warm (see `bytespike models`)."),
-    count: int = typer.Option(3, "--count", "-n", min=1, max=100, help="Requests per model; the first is the cold one."),
-    concurrency: int = typer.Option(4, "--concurrency", "-c", min=1, max=64, help="Models warmed at the same time."),
+    model_ids: List[str] = typer.Argument(..., metavar="MODEL", help="Model ids to warm (see `bytespike models`)."),
+    count: int = typer.Option(3, "--count", "-n", metavar="N", min=1, max=100, help="Requests per model; the first is the cold one."),
+    concurrency: int = typer.Option(4, "--concurrency", "-j", metavar="N", min=1, max=64, help="Models warmed at the same time."),
     keep_warm: Optional[float] = typer.Option(None, "--keep-warm", min=10, help="Then send one request per model every SECONDS until Ctrl-C.", metavar="SECONDS"),
     profile: ProfileOpt = None,
     offline: OfflineOpt = False,
@@ -90,16 +101,23 @@ def warm(
         if live is not None:
             live.stop()
     summaries = core.summarize(chosen, samples)
+    failures = [s for s in summaries if s.errors]
+    problem = None
+    if interrupted:
+        from bytespike_cli.errors import BytespikeError, ExitCode
+
+        problem = BytespikeError("interrupted", None, exit_code=ExitCode.INTERRUPTED)
+    elif failures:
+        problem = _first_error(failures)
     if json_out:
-        _ui.print_json({"models": [s.to_json() for s in summaries], "interrupted": interrupted})
+        _ui.print_json({"models": [s.to_json() for s in summaries], "interrupted": interrupted}, error=problem)
     else:
-        _ui.rich_result(_table(chosen, samples, count))
+        _ui.table(_COLUMNS, _rows(chosen, samples, count))
     if interrupted:
         _ui.stderr().print("interrupted", markup=False)
         raise typer.Exit(130)
-    failures = [s for s in summaries if s.errors]
-    if failures:
-        raise _first_error(failures)
+    if problem:
+        raise problem
 
 
 def _first_error(failures):

@@ -132,15 +132,17 @@ async def _listen(app: web.Application, host: str, port: int) -> web.AppRunner:
 
 
 async def serve(host: str, port: int, *, ready: Callable[[str], None], cold_start_ms: int = 0,
-                fault: str | None = None) -> None:
-    """Serve in the foreground until SIGINT/SIGTERM; ``ready(base_url)`` is called once listening."""
+                fault: str | None = None) -> int | None:
+    """Serve in the foreground until SIGINT/SIGTERM (returned, so Ctrl-C can exit 130); ``ready(base_url)``
+    is called once listening."""
     app = create_app(cold_start_ms=cold_start_ms, fault=fault, record_requests=False)
     runner = await _listen(app, host, port)
     stop = asyncio.Event()
+    received: list[int] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, lambda sig=sig: (received.append(int(sig)), stop.set()))
         except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
             pass
     bound_host, bound_port = runner.addresses[0][:2]
@@ -150,15 +152,16 @@ async def serve(host: str, port: int, *, ready: Callable[[str], None], cold_star
         await stop.wait()
     finally:
         await runner.cleanup()
+    return received[0] if received else None
 
 
 def run_foreground(host: str, port: int, *, ready: Callable[[str], None], cold_start_ms: int = 0,
-                   fault: str | None = None) -> None:
-    """Blocking entry point for the CLI: uvloop when it is installed."""
+                   fault: str | None = None) -> int | None:
+    """Blocking entry point for the CLI: uvloop when it is installed. Returns the signal that stopped it."""
     coro = serve(host, port, ready=ready, cold_start_ms=cold_start_ms, fault=fault)
     try:
         import uvloop
     except ImportError:
-        asyncio.run(coro)
+        return asyncio.run(coro)
     else:
-        uvloop.run(coro)
+        return uvloop.run(coro)

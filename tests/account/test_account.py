@@ -39,7 +39,7 @@ def test_bar_is_proportional():
     assert len(bar(3.3, 10, width=20)) == 7
 
 
-def test_usage_by_day_matches_the_gateway(cli, use_key, gateway):
+def test_usage_by_day_matches_the_gateway(cli, use_key, gateway, monkeypatch):
     use_key()
     result = cli("usage", "--since", "7d", "--json")
     assert result.exit_code == 0
@@ -55,8 +55,11 @@ def test_usage_by_day_matches_the_gateway(cli, use_key, gateway):
 
     table = cli("usage", "--since", "7d")
     assert table.exit_code == 0
-    assert buckets[0]["bucket"] in table.stdout and "total" in table.stdout
-    assert f"${data['totals']['total_usd']:,.2f}" in table.stdout
+    # a pipe gets one record per line (no header, no total); a terminal gets the table with its total
+    assert table.stdout.splitlines()[0].split("\t")[0] == buckets[0]["bucket"] and "total" not in table.stdout
+    monkeypatch.setenv("BYTESPIKE_FORCE_TTY", "1")
+    terminal = cli("usage", "--since", "7d")
+    assert "total" in terminal.stdout and f"${data['totals']['total_usd']:,.2f}" in terminal.stdout
     assert not any(block in table.stdout for block in "▏▎▍▌▋▊▉█")  # bars only on a terminal
 
 
@@ -112,7 +115,7 @@ def test_balance_falls_back_to_quota_headers(cli, use_key):
     assert "left: $192.40 (from the quota headers)" in result.stdout
     assert "spend window: $4.18 of $50.00 left" in result.stdout
     assert "account endpoint is not available" in result.stderr
-    assert data["source"] == "quota headers" and data["quota"]["key_remaining_usd"] == 192.4
+    assert data["source"] == "quota_headers" and data["quota"]["key_remaining_usd"] == 192.4
 
 
 def test_balance_when_nothing_reports_it(cli, use_key):

@@ -71,7 +71,7 @@ def test_login_warns_when_an_exported_key_outranks_the_saved_one(run, monkeypatc
         in result.stderr
     assert "unset BYTESPIKE_API_KEY" in result.stderr and "next: `bytespike chat" in result.stderr
     status = run("status", "--json")
-    assert json.loads(status.stdout)["key_source"] == "env BYTESPIKE_API_KEY"
+    assert json.loads(status.stdout)["sources"]["key"] == {"source": "env", "variable": "BYTESPIKE_API_KEY"}
     human = run("status")
     assert "outranks the key saved for 'second' (sk-byts-…aaaa): `unset BYTESPIKE_API_KEY`" in human.stdout
     assert EXPORTED not in result.output + human.output and SAVED not in result.output + human.output
@@ -317,7 +317,7 @@ def test_status_and_balance_exit_on_a_blocking_limit(run, use_key, key_name, cod
     assert result.exit_code == code, result.output
     assert f"error: {says}" in result.stderr and "every billed request fails until this changes" in result.stderr
     as_json = run(command, "--json")
-    assert as_json.exit_code == code and says in json.loads(as_json.stdout)["blocked"]["message"]
+    assert as_json.exit_code == code and says in json.loads(as_json.stdout)["error"]["message"] and json.loads(as_json.stdout)["error"]["exit_code"] == code
 
 
 def test_status_and_balance_pass_with_a_spendable_key(run, use_key):
@@ -457,9 +457,9 @@ def test_chat_reads_a_piped_prompt_and_a_system_prompt_and_prints_json_events(ru
     result = run("chat", "--json", "--system", "be brief", "Summarise", input="the notes")
     assert result.exit_code == 0, result.output
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[0]["type"] == "start" and events[0]["wire"] == "anthropic"  # the default ⚡ model: claude
-    assert "".join(e["text"] for e in events if e["type"] == "delta") == "echo: Summarise\n\nthe notes"
-    assert events[-1]["type"] == "done" and events[-1]["ttft_ms"] is not None
+    assert events[0]["event"] == "start" and events[0]["wire"] == "anthropic"  # the default ⚡ model: claude
+    assert "".join(e["text"] for e in events if e["event"] == "delta") == "echo: Summarise\n\nthe notes"
+    assert events[-1]["event"] == "done" and events[-1]["ttft_ms"] is not None
     body = [r for r in gateway.requests if r.method == "POST"][-1].json
     assert body["system"] == "be brief" and body["stream"] is True
 

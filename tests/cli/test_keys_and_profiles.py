@@ -77,9 +77,10 @@ def test_env_key_beats_profile_and_status_names_sources(run, monkeypatch):
     import json
 
     data = json.loads(result.stdout)
-    assert data["key"] == "sk-byts-…1234" and data["key_source"] == "env BYTESPIKE_API_KEY"
-    assert data["base_url"] == "http://127.0.0.1:9" and data["base_url_source"] == "profile 'work'"
-    assert data["problem"]["message"].startswith("connection to 127.0.0.1 refused")
+    assert data["key"] == "sk-byts-…1234" and data["sources"]["key"] == {"source": "env", "variable": "BYTESPIKE_API_KEY"}
+    assert data["base_url"] == "http://127.0.0.1:9" and data["sources"]["base_url"]["source"] == "profile"
+    assert data["error"]["message"].startswith("connection to 127.0.0.1 refused")
+    assert data["error"]["code"] == "network" and data["error"]["exit_code"] == result.exit_code == 7
     assert result.exit_code == ExitCode.NETWORK
     assert other not in result.output and KEY not in result.output
 
@@ -88,9 +89,9 @@ def test_profiles_list_switch_and_logout(run):
     for name in ("work", "home"):
         assert run("login", "--profile", name, "--no-verify", input=KEY).exit_code == 0
     listing = run("profiles")
-    assert "* home" in listing.stdout and "  work" in listing.stdout
+    assert "home\tactive\t" in listing.stdout and "work\t\t" in listing.stdout
     assert run("profiles", "use", "work").exit_code == 0
-    assert "* work" in run("profiles").stdout
+    assert "work\tactive\t" in run("profiles").stdout
     missing = run("profiles", "use", "nope")
     assert missing.exit_code == ExitCode.USAGE and "no profile 'nope'" in missing.stderr
 

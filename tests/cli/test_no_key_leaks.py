@@ -29,7 +29,7 @@ def test_canary_key_never_appears_unmasked(run, gateway, monkeypatch):
         record("verify", "--profile", name, "--chat", "--json")
         record("models", "--profile", name)
         record("models", "--profile", name, "--json")
-        ids = [m["id"] for m in json.loads(run("models", "--json", "--profile", "default").stdout or "[]")][:1]
+        ids = [m["model"] for m in json.loads(run("models", "--json", "--profile", "default").stdout or '{"models": []}').get("models", [])][:1]
         record("warm", "--profile", name, *(ids or ["x"]), "--count", "1")
         record("warm", "--profile", name, *(ids or ["x"]), "--count", "1", "--json")
         record("chat", "--profile", name, "hello")

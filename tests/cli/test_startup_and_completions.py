@@ -76,7 +76,7 @@ def test_ctrl_c_stops_warm_cleanly(tmp_path):
     ids = json.loads(subprocess.run([sys.executable, "-m", "bytespike_cli", "--offline", "models", "--json"],
                                     capture_output=True, text=True, env=env, timeout=60, check=True).stdout)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bytespike_cli", "--offline", "warm", ids[0]["id"], "--count", "2",
+        [sys.executable, "-m", "bytespike_cli", "--offline", "warm", ids["models"][0]["model"], "--count", "2",
          "--keep-warm", "10", "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )

@@ -14,7 +14,7 @@ from bytespike_cli.fakegateway import DEMO_KEY, TEST_KEYS
 def catalogue_ids(run, *args):
     result = run("models", "--json", *args)
     assert result.exit_code == 0, result.stderr
-    return [m["id"] for m in json.loads(result.stdout)]
+    return [m["model"] for m in json.loads(result.stdout)["models"]]
 
 
 def test_verify_passes_and_shows_quota_headers(run, use_key, gateway):
@@ -156,29 +156,30 @@ def test_chat_probe_model_errors_map_to_permission(use_key, gateway):
 
 def test_models_table_and_filters(run, use_key):
     use_key("default")
-    everything = json.loads(run("models", "--json").stdout)
+    everything = json.loads(run("models", "--json").stdout)["models"]
     assert len(everything) >= 8
     families = {m["family"] for m in everything}
     assert {"claude", "gpt", "gemini"} <= families
     claude = catalogue_ids(run, "--family", "claude")
-    assert claude and all(m["family"] == "claude" for m in everything if m["id"] in claude)
-    assert set(claude) == {m["id"] for m in everything if m["family"] == "claude"}
+    assert claude and all(m["family"] == "claude" for m in everything if m["model"] in claude)
+    assert set(claude) == {m["model"] for m in everything if m["family"] == "claude"}
     vision = catalogue_ids(run, "--capability", "vision")
-    assert set(vision) == {m["id"] for m in everything if "vision" in m["capabilities"]}
+    assert set(vision) == {m["model"] for m in everything if "vision" in m["capabilities"]}
 
     table = run("models")
     assert table.exit_code == 0
     for m in everything:
-        assert m["id"] in table.stdout
+        assert m["model"] in table.stdout
     fast = [m for m in everything if m["low_latency"]]
-    assert fast and "⚡" in table.stdout
+    rows = {line.split("\t")[0]: line.split("\t") for line in table.stdout.splitlines()}
+    assert fast and all(rows[m["model"]][-1] == ("fast" if m["low_latency"] else "") for m in everything)
     claude_row = next(m for m in everything if m["family"] == "claude")
     assert claude_row["native_protocols"] == ["anthropic"] and "openai" in claude_row["translated_protocols"]
 
 
 def test_models_only_shows_the_keys_group(run, use_key):
     use_key("gemini")
-    families = {m["family"] for m in json.loads(run("models", "--json").stdout)}
+    families = {m["family"] for m in json.loads(run("models", "--json").stdout)["models"]}
     assert families == {"gemini"}
 
 
@@ -188,8 +189,8 @@ def test_warm_reports_cold_then_warm_on_native_protocols(run, monkeypatch):
     with FakeGateway(cold_start_ms=400) as gw:
         monkeypatch.setenv("BYTESPIKE_BASE_URL", gw.base_url)
         monkeypatch.setenv("BYTESPIKE_API_KEY", TEST_KEYS["default"])
-        everything = json.loads(run("models", "--json").stdout)
-        pick = [next(m["id"] for m in everything if m["family"] == fam) for fam in ("claude", "gpt", "gemini")]
+        everything = json.loads(run("models", "--json").stdout)["models"]
+        pick = [next(m["model"] for m in everything if m["family"] == fam) for fam in ("claude", "gpt", "gemini")]
         result = run("warm", *pick, "--count", "3", "--json")
         assert result.exit_code == 0, result.stderr
         assert "billed" in result.stderr
@@ -242,7 +243,7 @@ def test_login_verifies_live_before_saving(run, gateway):
 
 def test_offline_mode_runs_every_command_without_a_key(run, monkeypatch):
     assert run("--offline", "verify", "--chat").exit_code == 0
-    ids = [m["id"] for m in json.loads(run("--offline", "models", "--json").stdout)]
+    ids = [m["model"] for m in json.loads(run("--offline", "models", "--json").stdout)["models"]]
     assert ids
     warmed = run("--offline", "warm", ids[0], "--count", "2", "--json")
     assert warmed.exit_code == 0, warmed.stderr
@@ -308,7 +309,7 @@ def test_every_envelope_maps_to_the_same_error(gateway, protocol, key_name, mode
 
 def test_warm_on_anthropic_protocol_maps_budget_errors(run, use_key):
     use_key("quota_reached")
-    claude = next(m["id"] for m in json.loads(run("models", "--json").stdout) if m["family"] == "claude")
+    claude = next(m["model"] for m in json.loads(run("models", "--json").stdout)["models"] if m["family"] == "claude")
     result = run("warm", claude, "--count", "1")
     assert result.exit_code == ExitCode.BUDGET and "lifetime quota" in result.stderr
 

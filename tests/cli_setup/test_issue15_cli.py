@@ -48,7 +48,7 @@ def test_undo_restores_the_unchanged_files_and_leaves_the_changed_one(cli, isola
     assert zed(isolated_home).read_bytes() != originals[zed(isolated_home)]  # a dry run changes nothing
 
     result = cli("undo")
-    assert result.exit_code == ExitCode.CONFIG
+    assert result.exit_code == ExitCode.FILE_CHANGED
     assert "restored 3 file(s)" in result.stderr and "--force" in result.stderr
     assert zed(isolated_home).read_bytes() == originals[zed(isolated_home)]
     assert claude(isolated_home).read_bytes() == originals[claude(isolated_home)]
@@ -148,5 +148,5 @@ def test_on_a_terminal_undo_asks_before_restoring_only_the_unchanged_files(cli, 
     assert declined.exit_code == 0 and "nothing written" in declined.stderr
     assert zed(isolated_home).read_bytes() != originals[zed(isolated_home)]
     accepted = cli("undo", input="y\n")
-    assert accepted.exit_code == ExitCode.CONFIG  # partial: says what was left
+    assert accepted.exit_code == ExitCode.FILE_CHANGED  # partial: says what was left
     assert zed(isolated_home).read_bytes() == originals[zed(isolated_home)]

@@ -96,7 +96,7 @@ def test_undo_refuses_when_the_file_changed_since_unless_forced(cli, isolated_ho
     path = isolated_home / ".config" / "zed" / "settings.json"
     path.write_text(path.read_text().replace('"agent"', '"vim_mode": true,\n  "agent"'))
     refused = cli("undo")
-    assert refused.exit_code == ExitCode.CONFIG
+    assert refused.exit_code == ExitCode.FILE_CHANGED  # not 9: the file is readable, it was changed
     assert "changed by something else" in refused.stderr and "--force" in refused.stderr
     assert path.exists()
     forced = cli("undo", "--force")
@@ -121,13 +121,13 @@ def test_remove_takes_out_only_ours(cli, isolated_home):
 
 def test_tools_and_list_report_state(cli, isolated_home):
     (isolated_home / ".codex").mkdir()
-    before = json.loads(cli("tools", "--json").stdout)
+    before = json.loads(cli("tools", "--json").stdout)["tools"]
     by_tool = {row["tool"]: row for row in before}
     assert set(by_tool) >= {"claude-code", "codex", "zed"}
     assert by_tool["codex"]["installed"] is True and by_tool["codex"]["configured"] is False
     assert by_tool["zed"]["files"] == [str(isolated_home / ".config" / "zed" / "settings.json")]
     assert cli("setup", "codex", "zed", "--offline", "--yes").exit_code == 0
-    after = {row["tool"]: row for row in json.loads(cli("setup", "--list", "--json").stdout)}
+    after = {row["tool"]: row for row in json.loads(cli("setup", "--list", "--json").stdout)["tools"]}
     assert after["codex"]["configured"] and after["codex"]["profile"] == "default"
     assert after["zed"]["configured"] and after["zed"]["profile"] == "default"  # from the journal
     table = cli("tools").stdout
@@ -152,7 +152,7 @@ def test_explicit_models_and_unknown_model(cli, isolated_home):
     assert settings["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "gpt-5-4-mini"
     assert settings["env"]["CLAUDE_CODE_MAX_CONTEXT_TOKENS"].isdigit()
     bad = cli("setup", "claude-code", "--offline", "--yes", "--model", "gpt-5-55")
-    assert bad.exit_code == ExitCode.USAGE
+    assert bad.exit_code == ExitCode.PERMISSION  # an unknown model is 5 in every command
     assert "not in the catalogue" in bad.stderr and "gpt-5-5" in bad.stderr
 
 
@@ -182,7 +182,7 @@ def test_broken_file_is_reported_with_line_and_left_alone(cli, isolated_home):
     assert path.read_text() == 'model = "o3"\n\n[profiles.deep\n'
     listing = cli("tools", "--json")
     assert listing.exit_code == 0
-    assert next(r for r in json.loads(listing.stdout) if r["tool"] == "codex")["problem"]
+    assert next(r for r in json.loads(listing.stdout)["tools"] if r["tool"] == "codex")["problem"]
 
 
 def test_no_tool_on_a_terminal_offers_a_checklist_and_asks(cli, isolated_home, monkeypatch):
@@ -305,12 +305,13 @@ def test_tools_survives_a_damaged_journal(cli, isolated_home):
     assert "journal is damaged" in result.stderr and "codex" in result.stdout
     listed = cli("tools", "--json")
     assert listed.exit_code == 0
-    assert next(r for r in json.loads(listed.stdout) if r["tool"] == "codex")["configured"] is True
+    assert next(r for r in json.loads(listed.stdout)["tools"] if r["tool"] == "codex")["configured"] is True
 
 
 def test_tools_table_fits_80_columns(cli, isolated_home, monkeypatch):
     """Review P5: tool names whole, paths broken after a '/', a problem on its own line."""
     monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("BYTESPIKE_FORCE_TTY", "1")  # the table a terminal gets (a pipe gets tab-separated records)
     codex = isolated_home / ".codex" / "config.toml"
     codex.parent.mkdir()
     codex.write_text("[broken\n")

@@ -58,13 +58,13 @@ def test_tools_lists_versions_and_warns_outside_the_range(isolated_home, bin_dir
     stand_in(bin_dir, "claude", "2.1.197 (Claude Code)")
     stand_in(bin_dir, "cline", "9.9.9")
     cli = Cli()
-    rows = {r["tool"]: r for r in json.loads(cli("tools", "--json").stdout)}
+    rows = {r["tool"]: r for r in json.loads(cli("tools", "--json").stdout)["tools"]}
     assert rows["claude-code"]["version"] == "2.1.197" and rows["claude-code"]["in_verified_range"] is True
     assert rows["cline"]["version"] == "9.9.9" and rows["cline"]["in_verified_range"] is False
     assert rows["aider"]["version"] is None and rows["aider"]["verified"] == "0.86.2"
     assert rows["codex"]["verified"] == "0.133.0 – 0.171.0"
     shown = cli("tools")
-    assert "VERSION" in shown.stdout and "2.1.197" in shown.stdout
+    assert "\tyes\t2.1.197\tno\t" in shown.stdout  # a pipe: one tab-separated record per tool, no header
     assert "cline: cline 9.9.9 is outside the versions bytespike's real-client suite verified (3.0.65)" \
         in shown.stderr
 
@@ -78,7 +78,8 @@ def test_doctor_shows_the_version_and_warns_outside_the_range(isolated_home, bin
     code, report = Cli().doctor_json("codex")
     versions = [f for f in report["findings"] if f["code"].startswith("codex.version")]
     assert versions == [{"area": "codex", "code": "codex.version", "status": "info",
-                         "detail": "codex 0.171.0 (verified: 0.133.0 – 0.171.0)", "hint": None, "exit_code": 0}]
+                         "detail": "codex 0.171.0 (verified: 0.133.0 – 0.171.0)", "hint": None, "exit_code": 0,
+                         "tool": "codex"}]
     stand_in(bin_dir, "codex", "codex-cli 0.200.1")
     code, report = Cli().doctor_json("codex")
     found = [f for f in report["findings"] if f["code"] == "codex.version-unverified"]

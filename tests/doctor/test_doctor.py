@@ -498,6 +498,7 @@ def test_text_report_fits_80_columns_and_ends_with_the_failures(cli, use_key, ga
                                                                 monkeypatch):
     use_key("default")
     monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("BYTESPIKE_FORCE_TTY", "1")  # on a terminal it wraps; a pipe gets whole lines
     claude_settings(isolated_home, gateway)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-userskeyforanthropic0123456789")
     text = cli("doctor", "claude-code").stdout

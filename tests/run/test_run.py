@@ -104,7 +104,7 @@ def test_via_proxy_beats_the_settings_file_that_setup_wrote(cli, standin, gatewa
     setup_claude_code_file(isolated_home, gateway.base_url)
     install_fake_claude(standin)
     with ThreadedProxy(ProxyConfig(upstream=gateway.base_url, key=TEST_KEYS["default"], port=0)) as proxy:
-        result = cli("run", "--via-proxy", proxy.url, "claude", "-p", "hi")
+        result = cli("run", "--proxy-url", proxy.url, "claude", "-p", "hi")
     assert result.exit_code == 0, result.stderr
     seen = standin.record()
     assert seen["base"] == proxy.url  # not the gateway from the settings file, with the placeholder token
@@ -354,7 +354,7 @@ def test_via_proxy_uses_the_running_proxy_and_a_placeholder_key(cli, standin, ga
     with ThreadedProxy(ProxyConfig(upstream=gateway.base_url, key=real, port=0)) as proxy:
         standin.install("claude")
         monkeypatch.setenv("STANDIN_FETCH", "1")
-        result = cli("run", "--via-proxy", proxy.url, "claude")
+        result = cli("run", "--via-proxy", "--proxy-url", proxy.url, "claude")
     assert result.exit_code == 0, result.stderr
     seen = standin.record()
     env = seen["env"]
@@ -371,7 +371,7 @@ def test_via_proxy_when_no_proxy_answers(cli, standin, monkeypatch):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     standin.install("claude")
-    result = cli("run", "--via-proxy", str(port), "claude")
+    result = cli("run", "--proxy-url", str(port), "claude")
     assert result.exit_code == 7
     assert f"no bytespike proxy answers at http://127.0.0.1:{port}" in result.stderr
     assert "bytespike proxy" in result.stderr.split("hint:")[1]

@@ -162,7 +162,7 @@ def _claude_settings_env(env: Mapping[str, str]) -> list[tuple[str, dict]]:
     from pathlib import Path
 
     from bytespike_cli.doctor.effective.common import read_data
-    from bytespike_cli.integrations.claude_code import ClaudeCode
+    from bytespike_cli.tools.claude_code import ClaudeCode
 
     user = ClaudeCode(env=dict(env)).settings_path()
     project = Path.cwd() / ".claude"
@@ -379,7 +379,7 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
         argv += settings
         warnings += found
     elif tool == "codex":
-        from bytespike_cli.integrations.codex import executable_version, uses_profile_files
+        from bytespike_cli.tools.codex import executable_version, uses_profile_files
 
         set_env[KEY_VAR] = target.key
         build = (_codex_overrides_profile_files if uses_profile_files(executable_version(exe))

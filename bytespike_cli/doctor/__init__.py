@@ -25,15 +25,15 @@ __all__ = ["Context", "Finding", "Report", "run_doctor", "tool_names"]
 
 def tool_names(wanted: Iterable[str] | None, ctx: Context) -> list[tuple[str, bool]]:
     """(tool, named explicitly) for the named tools, or every installed tool."""
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     names = list(wanted or ())
     for name in names:
-        integrations.get(name)  # UsageError (exit 2) with a suggestion for an unknown name
+        registry.get(name)  # UsageError (exit 2) with a suggestion for an unknown name
     if names:
         return [(n, True) for n in dict.fromkeys(names)]
     found = []
-    for name in integrations.names():
+    for name in registry.names():
         try:
             installed = ctx.integration(name).detect().installed
         except BytespikeError:

@@ -318,9 +318,9 @@ def test_tools_table_fits_80_columns(cli, isolated_home, monkeypatch):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines), result.stdout
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
-    for name in integrations.names():
+    for name in registry.names():
         assert any(line.startswith(name + " ") for line in lines), name
     assert any(line.rstrip().endswith("/") for line in lines)  # a long path is broken after a separator
     assert "? (see below)" in result.stdout and "codex:" in result.stderr and "not valid TOML" in result.stderr

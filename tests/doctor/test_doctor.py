@@ -408,7 +408,7 @@ def test_no_tools_installed(cli, use_key):
     (None, False),
 ])
 def test_only_exact_gateway_origins_count_as_bytespike(url, expected):
-    from bytespike_cli.integrations.base import looks_like_bytespike_url
+    from bytespike_cli.tools.base import looks_like_bytespike_url
 
     assert looks_like_bytespike_url(url, ("https://llm.bytespike.ai", "http://127.0.0.1:4000")) is expected
 

@@ -25,7 +25,7 @@ def login(gateway, key: str, profile: str = "default"):
 
 def copies(home) -> dict[str, str]:
     """Every place a key sits in a tool's file after the setups below."""
-    from bytespike_cli.integrations.aider import Aider
+    from bytespike_cli.tools.aider import Aider
 
     cline = json.loads((home / ".cline" / "data" / "secrets.json").read_text())
     codex = open_document("toml", (home / ".codex" / "config.toml").read_text(), "c").data
@@ -56,7 +56,7 @@ def test_login_with_a_new_key_refreshes_every_copy(isolated_home, gateway):
 
 
 def test_other_profiles_and_a_value_the_user_changed_are_left_alone(isolated_home, gateway):
-    from bytespike_cli.integrations.aider import Aider
+    from bytespike_cli.tools.aider import Aider
 
     login(gateway, OLD)
     assert run("setup", "aider", "--yes").exit_code == 0
@@ -69,7 +69,7 @@ def test_other_profiles_and_a_value_the_user_changed_are_left_alone(isolated_hom
 
 
 def test_first_login_and_same_key_change_nothing(isolated_home, gateway):
-    from bytespike_cli.integrations.keysync import refresh_key_copies
+    from bytespike_cli.setup.keysync import refresh_key_copies
 
     assert refresh_key_copies("default", None, NEW) == []
     assert refresh_key_copies("default", NEW, NEW) == []

@@ -27,7 +27,7 @@ from bytespike_cli.doctor.effective.common import (
 )
 from bytespike_cli.doctor.findings import fail, warn
 from bytespike_cli.errors import ConfigFileError
-from bytespike_cli.integrations.base import is_bytespike_command, profile_from_args
+from bytespike_cli.tools.base import is_bytespike_command, profile_from_args
 from bytespike_cli.redact import mask_key
 
 TOOL = "claude-code"

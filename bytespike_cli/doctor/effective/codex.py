@@ -28,7 +28,7 @@ from bytespike_cli.doctor.effective.common import (
 )
 from bytespike_cli.doctor.findings import fail, warn
 from bytespike_cli.errors import ConfigFileError
-from bytespike_cli.integrations.base import is_bytespike_command, profile_from_args
+from bytespike_cli.tools.base import is_bytespike_command, profile_from_args
 
 TOOL = "codex"
 RESERVED = ("openai", "ollama", "lmstudio", "amazon-bedrock")
@@ -94,7 +94,7 @@ def resolve(ctx: Context) -> list[Effective]:
     profile_name = merged.get("profile")
     profile: dict = {}
     if profile_name:
-        from bytespike_cli.integrations.codex import PROFILE_FILES_VERSION, executable_version
+        from bytespike_cli.tools.codex import PROFILE_FILES_VERSION, executable_version
 
         version = executable_version(shutil.which("codex", path=ctx.env.get("PATH")))
         if version is not None and version >= PROFILE_FILES_VERSION:  # openai/codex PR #24051, release 0.134

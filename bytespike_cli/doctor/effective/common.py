@@ -89,12 +89,12 @@ class Context:
     _keys: dict = field(default_factory=dict)
 
     def integration(self, name: str):
-        from bytespike_cli import integrations
+        from bytespike_cli import tools as registry
 
         kwargs: dict[str, Any] = {"home": self.home, "env": dict(self.env)}
         if name in ("cursor", "cline") and self.processes is not None:
             kwargs["processes"] = self.processes
-        return integrations.get(name, **kwargs)
+        return registry.get(name, **kwargs)
 
     def profile_key(self, profile: str | None) -> tuple[str | None, str]:
         """The key ``bytespike print-key --profile P`` prints in this environment, and its source."""
@@ -111,12 +111,12 @@ class Context:
         return found
 
     def gateway_roots(self) -> tuple[str, ...]:
-        from bytespike_cli.integrations.base import known_roots
+        from bytespike_cli.tools.base import known_roots
 
         return tuple(sorted(set(known_roots()) | {self.resolved.base_url.rstrip("/")}))
 
     def is_gateway(self, url: str | None) -> bool:
-        from bytespike_cli.integrations.base import looks_like_bytespike_url
+        from bytespike_cli.tools.base import looks_like_bytespike_url
 
         return looks_like_bytespike_url(url, self.gateway_roots())
 

@@ -37,7 +37,7 @@ def _running(tool, label: str, code_tool: str, restart: str) -> list:
 
 # -- Cursor ------------------------------------------------------------------------------------------------
 def cursor(ctx: Context) -> list[Effective]:
-    from bytespike_cli.integrations.cursor import APP_USER, KEY_ROW, SECRET_KEY_ROW
+    from bytespike_cli.tools.cursor import APP_USER, KEY_ROW, SECRET_KEY_ROW
 
     tool = ctx.integration("cursor")
     eff = Effective("cursor", "Cursor", OPENAI, base_default="Cursor's own servers",
@@ -99,7 +99,7 @@ def cursor(ctx: Context) -> list[Effective]:
 
 # -- Cline ---------------------------------------------------------------------------------------------------
 def cline(ctx: Context) -> list[Effective]:
-    from bytespike_cli.integrations.cline import LEGACY_PROVIDER, SDK_PROVIDER
+    from bytespike_cli.tools.cline import LEGACY_PROVIDER, SDK_PROVIDER
 
     tool = ctx.integration("cline")
     old = tool.old_vscode_only()
@@ -245,7 +245,7 @@ def continue_(ctx: Context) -> list[Effective]:
 
 # -- Zed -----------------------------------------------------------------------------------------------------------
 def zed(ctx: Context) -> list[Effective]:
-    from bytespike_cli.integrations.zed import KEY_VAR, PROVIDER
+    from bytespike_cli.tools.zed import KEY_VAR, PROVIDER
 
     tool = ctx.integration("zed")
     eff = Effective("zed", "Zed", OPENAI, base_default=None, setup="`bytespike setup zed`")

@@ -43,9 +43,9 @@ from bytespike_cli.formats.safe_write import (
     stale_temp_files,
     write_atomic,
 )
-from bytespike_cli.integrations import journal as journal_schema
-from bytespike_cli.integrations.base import Delete, FilePlan, Integration, Plan, Set
-from bytespike_cli.integrations.journal import JOURNAL_VERSION, Journal  # noqa: F401
+from bytespike_cli.setup import journal as journal_schema
+from bytespike_cli.tools.base import Delete, FilePlan, Integration, Plan, Set
+from bytespike_cli.setup.journal import JOURNAL_VERSION, Journal  # noqa: F401
 from bytespike_cli.redact import redact_settings
 LOCK_TIMEOUT_S = 15.0
 

@@ -12,8 +12,8 @@ import os
 import pytest
 
 from bytespike_cli.formats import open_document
-from bytespike_cli.integrations.codex import Codex, uses_profile_files
-from tests.integrations.helpers import GPT, GPT_MINI, make_request
+from bytespike_cli.tools.codex import Codex, uses_profile_files
+from tests.tools.helpers import GPT, GPT_MINI, make_request
 
 
 def fake_codex(bin_dir, version: str) -> None:

@@ -13,12 +13,12 @@ import stat
 
 import pytest
 
-from bytespike_cli import integrations
+from bytespike_cli import tools as registry
 from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import data_get
-from bytespike_cli.integrations.base import Set
-from bytespike_cli.integrations.engine import diff
+from bytespike_cli.tools.base import Set
+from bytespike_cli.setup.engine import diff
 
 from .cases import CASES
 from .helpers import KEY, make_request, validate
@@ -76,7 +76,7 @@ def backups(engine):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_lifecycle(case, kind, home, engine):
-    tool = integrations.get(case.name)
+    tool = registry.get(case.name)
     path = case.path(tool)
     original = make_fixture(kind, path, case, home)
     original_mode = stat.S_IMODE(os.stat(path).st_mode) if original is not None else None
@@ -155,7 +155,7 @@ def test_lifecycle(case, kind, home, engine):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_undo_without_remove_restores_original_bytes(case, home, engine):
-    tool = integrations.get(case.name)
+    tool = registry.get(case.name)
     path = case.path(tool)
     original = make_fixture("crlf", path, case, home)
     engine.apply(tool, tool.plan(make_request(chat=case.chat, fast=case.fast)), profile="default")
@@ -168,7 +168,7 @@ def test_undo_without_remove_restores_original_bytes(case, home, engine):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_broken_file_is_an_error_with_line_and_untouched(case, home, engine):
-    tool = integrations.get(case.name)
+    tool = registry.get(case.name)
     path = case.path(tool)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(case.broken, encoding="utf-8")
@@ -183,7 +183,7 @@ def test_broken_file_is_an_error_with_line_and_untouched(case, home, engine):
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_read_only_file_is_a_clear_error(case, home, engine):
-    tool = integrations.get(case.name)
+    tool = registry.get(case.name)
     path = case.path(tool)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(case.rich, encoding="utf-8")
@@ -200,7 +200,7 @@ def test_read_only_file_is_a_clear_error(case, home, engine):
 def test_a_changed_model_choice_is_a_second_undoable_setup(case, home, engine):
     from .helpers import DEEPSEEK
 
-    tool = integrations.get(case.name)
+    tool = registry.get(case.name)
     path = case.path(tool)
     original = make_fixture("rich", path, case, home)
     engine.apply(tool, tool.plan(make_request(chat=case.chat, fast=case.fast)), profile="default")

@@ -7,18 +7,18 @@ import os
 
 import pytest
 
-from bytespike_cli import integrations
+from bytespike_cli import tools as registry
 from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats import safe_write
 from bytespike_cli.formats.yaml import YamlDocument, YamlEditRefused
-from bytespike_cli.integrations.engine import Engine, NameCollision
+from bytespike_cli.setup.engine import Engine, NameCollision
 
 from .helpers import GPT, GPT_MINI, HAIKU, SONNET, make_request
 
 
 def setup_file(name: str, text: str, path_of=None):
-    tool = integrations.get(name)
+    tool = registry.get(name)
     path = (path_of or (lambda t: t.files()[0]))(tool)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))
@@ -135,7 +135,7 @@ def test_several_yaml_documents_are_refused():
 
 # -- item 3: all or nothing, and the sweep ----------------------------------------------------------------
 def test_a_failing_write_puts_back_every_file_already_replaced(isolated_home, monkeypatch):
-    tools = [integrations.get(n) for n in ("zed", "codex", "claude-code")]
+    tools = [registry.get(n) for n in ("zed", "codex", "claude-code")]
     originals = {}
     for tool, text in zip(tools, ('{\n  "theme": "x"\n}\n', 'model = "o3"\n', '{\n  "model": "opus"\n}\n')):
         path = tool.files()[0]
@@ -186,7 +186,7 @@ def test_an_editor_save_between_plan_and_rename_is_never_lost(isolated_home, mon
         path.write_text('{\n  "theme": "saved by the editor"\n}\n')
         return staged
 
-    monkeypatch.setattr("bytespike_cli.integrations.engine.stage", stage_then_editor_saves)
+    monkeypatch.setattr("bytespike_cli.setup.engine.stage", stage_then_editor_saves)
     with pytest.raises(ConfigFileError) as info:
         Engine().apply(tool, tool.plan(request_for("zed")))
     assert "changed while bytespike was writing" in info.value.message
@@ -277,7 +277,7 @@ def test_strict_json_for_claude_code_is_what_json_parse_accepts(text, what, isol
 
 
 def test_dry_run_diff_masks_every_credential_looking_value(isolated_home):
-    from bytespike_cli.integrations.engine import diff
+    from bytespike_cli.setup.engine import diff
 
     text = ('{\n  "language_models": {"openai": {"api_url": "https://bob:hunter2secret@proxy.example/v1"}},\n'
             '  "context_servers": {"x": {"env": {"GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwx1234"},\n'

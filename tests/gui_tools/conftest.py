@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bytespike_cli.integrations.engine import Engine
+from bytespike_cli.setup.engine import Engine
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from bytespike_cli.errors import ConfigFileError, ToolBusy
-from bytespike_cli.integrations.base import Delete, Detection, FilePlan, Integration, Plan, Set, running_processes
-from bytespike_cli.integrations.engine import Engine, diff
+from bytespike_cli.tools.base import Delete, Detection, FilePlan, Integration, Plan, Set, running_processes
+from bytespike_cli.setup.engine import Engine, diff
 
 from .helpers import KEY
 
@@ -162,10 +162,10 @@ def test_parallel_setups_do_not_lose_each_others_keys(isolated_home, tmp_path):
     script = textwrap.dedent(f"""
         import sys
         from pathlib import Path
-        from bytespike_cli.integrations.base import FilePlan, Plan, Set
-        from bytespike_cli.integrations.engine import Engine
+        from bytespike_cli.tools.base import FilePlan, Plan, Set
+        from bytespike_cli.setup.engine import Engine
         sys.path.insert(0, {str(Path(__file__).parent.parent.parent)!r})
-        from tests.integrations.test_engine import Scripted
+        from tests.tools.test_engine import Scripted
         who = sys.argv[1]
         engine = Engine()
         for i in range(15):
@@ -200,11 +200,11 @@ def test_the_journal_never_holds_a_key_we_wrote(isolated_home):
 
 def test_remove_puts_a_replaced_object_back_as_it_was_written(isolated_home):
     """Review B3: the journal kept objects with sorted keys, so --remove reordered and reformatted them."""
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     from .helpers import make_request
 
-    tool = integrations.get("zed")
+    tool = registry.get("zed")
     path = tool.settings_path()
     path.parent.mkdir(parents=True)
     original = '{\n  "agent": {\n    "default_model": { "provider": "zed.dev", "model": "claude-sonnet-4" }\n  }\n}\n'
@@ -234,14 +234,14 @@ def test_remove_keeps_the_key_order_of_restored_values(isolated_home, fmt, text)
 
 def test_remove_gives_back_an_empty_or_comment_only_file_as_it_was(isolated_home):
     """Review P1: Zed's default settings.json is comments only; --remove used to leave `{}` in it."""
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     from .helpers import make_request
 
-    zed = integrations.get("zed")
+    zed = registry.get("zed")
     zed.settings_path().parent.mkdir(parents=True)
     zed.settings_path().write_text("// Zed settings\n//\n// see the docs\n")
-    aider = integrations.get("aider")
+    aider = registry.get("aider")
     aider.settings_path().write_text("# my model settings\n")
     aider.metadata_path().write_text("")
     engine = Engine()
@@ -256,11 +256,11 @@ def test_remove_gives_back_an_empty_or_comment_only_file_as_it_was(isolated_home
 
 
 def test_remove_keeps_what_the_user_added_to_a_once_empty_file(isolated_home):
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     from .helpers import make_request
 
-    zed = integrations.get("zed")
+    zed = registry.get("zed")
     path = zed.settings_path()
     path.parent.mkdir(parents=True)
     path.write_text("// Zed settings\n")
@@ -288,7 +288,7 @@ def test_remove_keeps_what_the_user_added_to_a_once_empty_file(isolated_home):
 ])
 def test_diffs_mask_every_credential_not_only_ours(isolated_home, name, before, secret_values):
     """Review B7: the user's own keys were shown in clear in dry runs and confirmations."""
-    from bytespike_cli.integrations.engine import FileChange
+    from bytespike_cli.setup.engine import FileChange
 
     after = before + "# a line bytespike adds\n"
     shown = diff([FileChange(isolated_home / name, "text", before.encode(), after.encode())])
@@ -299,7 +299,7 @@ def test_diffs_mask_every_credential_not_only_ours(isolated_home, name, before, 
 
 
 def test_diffs_keep_what_is_not_a_secret_readable(isolated_home):
-    from bytespike_cli.integrations.engine import FileChange
+    from bytespike_cli.setup.engine import FileChange
 
     lines = ['"apiKeyHelper": "/opt/bytespike/bin/bytespike print-key --profile default",',
              'env_key = "BYTESPIKE_API_KEY"', "apiKey: ${{ secrets.BYTESPIKE_API_KEY }}", '"maxTokens": 8192,',

@@ -14,7 +14,7 @@ What we write (notes/editor-facts.md §4, Aider-AI/aider ``aider/main.py``, ``ai
   parses its options again afterwards (aider/main.py ``load_dotenv_files`` at 0.86.2), so Aider works
   right after setup with no export. The variable is ``AIDER_OPENAI_API_KEY`` (Aider's own name for
   ``openai-api-key``: a shell ``OPENAI_API_KEY`` meant for OpenAI is left alone). ``bytespike login``
-  refreshes the copy when the profile's key changes (integrations/keysync.py).
+  refreshes the copy when the profile's key changes (setup/keysync.py).
   ``--key-mode env``: nothing is written, the user exports ``AIDER_OPENAI_API_KEY``.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import Match, decode_text
 from bytespike_cli.formats.safe_write import read_bytes
-from bytespike_cli.integrations.base import (
+from bytespike_cli.tools.base import (
     Delete,
     Detection,
     FilePlan,

@@ -13,10 +13,10 @@ import pytest
 from bytespike_cli.errors import ConfigFileError, ExitCode, ToolBusy, UsageError
 from bytespike_cli.formats import MISSING
 from bytespike_cli.formats import sqlite as store
-from bytespike_cli.integrations import cursor as cursor_module
-from bytespike_cli.integrations.base import Delete, Set
-from bytespike_cli.integrations.cline import RunningProcess
-from bytespike_cli.integrations.cursor import (
+from bytespike_cli.tools import cursor as cursor_module
+from bytespike_cli.tools.base import Delete, Set
+from bytespike_cli.tools.cline import RunningProcess
+from bytespike_cli.tools.cursor import (
     APP_USER,
     KEY_ROW,
     SECRET_KEY_ROW,
@@ -24,7 +24,7 @@ from bytespike_cli.integrations.cursor import (
     StateDbDocument,
     companion_files,
 )
-from bytespike_cli.integrations.engine import diff
+from bytespike_cli.setup.engine import diff
 
 from .helpers import GPT, GPT_MINI, HAIKU, KEY, KIMI, SONNET, backups, history, make_request, no_processes
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from bytespike_cli.gateway import Model
-from bytespike_cli.integrations.base import SetupRequest
+from bytespike_cli.tools.base import SetupRequest
 
 KEY = "sk-byts-TESTKEY0123456789abcdefWXYZ"
 SCHEMAS = Path(__file__).parent / "schemas"

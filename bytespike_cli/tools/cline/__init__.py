@@ -40,7 +40,7 @@ from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import MISSING, open_document, same_value
 from bytespike_cli.formats.common import decode_text
 from bytespike_cli.formats.safe_write import read_bytes
-from bytespike_cli.integrations.base import (
+from bytespike_cli.tools.base import (
     Delete,
     Detection,
     FilePlan,

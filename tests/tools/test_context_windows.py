@@ -7,10 +7,10 @@ import json
 import pytest
 
 from bytespike_cli.gateway import Model
-from bytespike_cli.integrations import get
-from bytespike_cli.integrations.base import context_notes
+from bytespike_cli.tools import get
+from bytespike_cli.tools.base import context_notes
 from bytespike_cli.model_limits import DOCUMENTED_LIMITS, limits
-from tests.integrations.helpers import make_request
+from tests.tools.helpers import make_request
 
 
 @pytest.mark.parametrize("item, expected", [

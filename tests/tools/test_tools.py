@@ -9,12 +9,12 @@ import stat
 import pytest
 
 
-from bytespike_cli import integrations
+from bytespike_cli import tools as registry
 from bytespike_cli.errors import UsageError
 from bytespike_cli.formats import open_document
-from bytespike_cli.integrations.base import Delete, Set, is_bytespike_command, profile_from_args
-from bytespike_cli.integrations.codex import Codex, parse_version
-from bytespike_cli.integrations.engine import NameCollision
+from bytespike_cli.tools.base import Delete, Set, is_bytespike_command, profile_from_args
+from bytespike_cli.tools.codex import Codex, parse_version
+from bytespike_cli.setup.engine import NameCollision
 
 from .helpers import DEEPSEEK, GPT, GPT_MINI, HAIKU, KEY, SONNET, make_request, validate
 
@@ -29,7 +29,7 @@ def deletes(plan) -> set:
 
 # -- Claude Code ------------------------------------------------------------------------------------
 def test_claude_code_helper_mode(isolated_home):
-    plan = integrations.get("claude-code").plan(make_request())
+    plan = registry.get("claude-code").plan(make_request())
     values = sets(plan)
     assert values[("apiKeyHelper",)] == "/opt/bytespike/bin/bytespike print-key --profile default"
     assert values[("env", "ANTHROPIC_BASE_URL")] == "https://llm.bytespike.ai"
@@ -40,7 +40,7 @@ def test_claude_code_helper_mode(isolated_home):
 
 
 def test_claude_code_inline_mode_writes_token_only_and_0600(isolated_home, engine):
-    tool = integrations.get("claude-code")
+    tool = registry.get("claude-code")
     plan = tool.plan(make_request(key_mode="inline"))
     values = sets(plan)
     assert values[("env", "ANTHROPIC_AUTH_TOKEN")] == KEY
@@ -57,7 +57,7 @@ def test_claude_code_inline_mode_writes_token_only_and_0600(isolated_home, engin
 
 
 def test_claude_code_env_mode_writes_no_credential_and_says_what_to_export(isolated_home):
-    plan = integrations.get("claude-code").plan(make_request(key_mode="env"))
+    plan = registry.get("claude-code").plan(make_request(key_mode="env"))
     values = sets(plan)
     assert ("apiKeyHelper",) not in values and ("env", "ANTHROPIC_AUTH_TOKEN") not in values
     assert any("export ANTHROPIC_AUTH_TOKEN" in n for n in plan.notes)
@@ -68,7 +68,7 @@ def test_claude_code_warns_about_competing_credentials(isolated_home, monkeypatc
     path = isolated_home / ".claude" / "settings.json"
     path.parent.mkdir()
     path.write_text('{"env": {"ANTHROPIC_API_KEY": "sk-ant-in-file"}}')
-    plan = integrations.get("claude-code").plan(make_request())
+    plan = registry.get("claude-code").plan(make_request())
     assert any("ANTHROPIC_API_KEY is set in your environment" in w for w in plan.warnings)
     said = plan.warnings + tuple(w for c in engine.changes(plan) for w in c.warnings)
     # one message about the variable in the file, not two (review P8)
@@ -83,7 +83,7 @@ USERS_ANTHROPIC_KEY = '{\n  "env": {\n    "ANTHROPIC_API_KEY": "sk-ant-user-secr
 @pytest.mark.parametrize("mode", [None, "env"])
 def test_claude_code_takes_the_users_token_variables_out_and_remove_puts_them_back(isolated_home, engine, mode):
     """Review B1: ANTHROPIC_API_KEY/AUTH_TOKEN in settings.json outrank apiKeyHelper, so they must go."""
-    tool = integrations.get("claude-code")
+    tool = registry.get("claude-code")
     path = tool.settings_path()
     path.parent.mkdir()
     original = ('{\n  "env": {\n    "ANTHROPIC_AUTH_TOKEN": "sk-ant-oat-user-token-456",\n'
@@ -102,7 +102,7 @@ def test_claude_code_takes_the_users_token_variables_out_and_remove_puts_them_ba
 
 
 def test_claude_code_inline_mode_never_leaves_both_token_variables(isolated_home, engine):
-    tool = integrations.get("claude-code")
+    tool = registry.get("claude-code")
     path = tool.settings_path()
     path.parent.mkdir()
     path.write_text('{\n  "apiKeyHelper": "~/bin/anthropic-key",\n'
@@ -118,7 +118,7 @@ def test_claude_code_inline_mode_never_leaves_both_token_variables(isolated_home
 
 
 def test_claude_code_the_repro_file_round_trips_byte_for_byte(isolated_home, engine):
-    tool = integrations.get("claude-code")
+    tool = registry.get("claude-code")
     path = tool.settings_path()
     path.parent.mkdir()
     path.write_text(USERS_ANTHROPIC_KEY)
@@ -136,7 +136,7 @@ def test_claude_code_refuses_a_file_claude_code_cannot_read(isolated_home, engin
     """Review B8: Claude Code reads settings.json as strict JSON; writing into such a file does nothing."""
     from bytespike_cli.errors import ConfigFileError
 
-    tool = integrations.get("claude-code")
+    tool = registry.get("claude-code")
     path = tool.settings_path()
     path.parent.mkdir()
     path.write_text(text)
@@ -148,23 +148,23 @@ def test_claude_code_refuses_a_file_claude_code_cannot_read(isolated_home, engin
 
 
 def test_claude_code_context_window_for_non_claude_models(isolated_home):
-    values = sets(integrations.get("claude-code").plan(make_request(chat=(DEEPSEEK,))))
+    values = sets(registry.get("claude-code").plan(make_request(chat=(DEEPSEEK,))))
     assert values[("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS")] == "64000"
-    values = sets(integrations.get("claude-code").plan(make_request(chat=(SONNET, GPT))))
+    values = sets(registry.get("claude-code").plan(make_request(chat=(SONNET, GPT))))
     assert ("env", "CLAUDE_CODE_MAX_CONTEXT_TOKENS") not in values
     assert values[("env", "ANTHROPIC_DEFAULT_OPUS_MODEL")] == "gpt-5-5"
 
 
 def test_claude_config_dir_is_honoured(isolated_home, monkeypatch):
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(isolated_home / "elsewhere"))
-    assert integrations.get("claude-code").files() == (isolated_home / "elsewhere" / "settings.json",)
+    assert registry.get("claude-code").files() == (isolated_home / "elsewhere" / "settings.json",)
 
 
 def test_claude_code_detects_profile_from_helper(isolated_home):
     path = isolated_home / ".claude" / "settings.json"
     path.parent.mkdir()
     path.write_text(json.dumps({"apiKeyHelper": "'/opt/my tools/bytespike' print-key --profile work"}))
-    detection = integrations.get("claude-code").detect()
+    detection = registry.get("claude-code").detect()
     assert detection.configured and detection.profile == "work"
 
 
@@ -252,7 +252,7 @@ def test_parse_version(text, expected):
 
 # -- Zed --------------------------------------------------------------------------------------------
 def test_zed_only_offers_env(isolated_home):
-    tool = integrations.get("zed")
+    tool = registry.get("zed")
     for mode in ("helper", "inline"):
         with pytest.raises(UsageError) as info:
             tool.plan(make_request(key_mode=mode))
@@ -265,13 +265,13 @@ def test_zed_only_offers_env(isolated_home):
 def test_zed_settings_path_follows_xdg_and_flatpak(isolated_home, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(isolated_home / "xdg"))
     if os.name != "nt" and os.uname().sysname != "Darwin":
-        assert integrations.get("zed").files() == (isolated_home / "xdg" / "zed" / "settings.json",)
+        assert registry.get("zed").files() == (isolated_home / "xdg" / "zed" / "settings.json",)
     monkeypatch.setenv("FLATPAK_XDG_CONFIG_HOME", str(isolated_home / "flat"))
-    assert integrations.get("zed").files() == (isolated_home / "flat" / "zed" / "settings.json",)
+    assert registry.get("zed").files() == (isolated_home / "flat" / "zed" / "settings.json",)
 
 
 def test_zed_without_fast_model_leaves_fast_slots(isolated_home):
-    plan = integrations.get("zed").plan(make_request(fast=None))
+    plan = registry.get("zed").plan(make_request(fast=None))
     assert ("agent", "thread_summary_model") not in sets(plan)
     assert [m["name"] for m in sets(plan)[("language_models", "openai_compatible", "bytespike",
                                             "available_models")]] == ["claude-sonnet-4-6"]
@@ -307,7 +307,7 @@ def test_copied_schemas_match_shared_when_present():
 
 # -- Aider ------------------------------------------------------------------------------------------
 def test_aider_inline_key_goes_to_a_private_env_file_not_the_yaml(isolated_home, engine):
-    from bytespike_cli.integrations.aider import Aider
+    from bytespike_cli.tools.aider import Aider
 
     tool = Aider()
     plan = tool.plan(make_request(key_mode="inline"))
@@ -326,11 +326,11 @@ def test_aider_inline_key_goes_to_a_private_env_file_not_the_yaml(isolated_home,
 
 def test_aider_helper_mode_is_refused(isolated_home):
     with pytest.raises(UsageError):
-        integrations.get("aider").plan(make_request(key_mode="helper"))
+        registry.get("aider").plan(make_request(key_mode="helper"))
 
 
 def test_aider_keeps_users_model_settings_entries(isolated_home, engine):
-    from bytespike_cli.integrations.aider import Aider
+    from bytespike_cli.tools.aider import Aider
 
     tool = Aider()
     tool.settings_path().write_text("# mine\n- name: ollama/llama3\n  edit_format: whole\n")
@@ -359,7 +359,7 @@ def test_continue_edits_a_legacy_config_json_when_that_is_what_the_user_has(isol
     path = folder / "config.json"
     path.write_text(LEGACY_CONTINUE)
     os.chmod(path, 0o644)
-    tool = integrations.get("continue")
+    tool = registry.get("continue")
     assert tool.files() == (path,)
     plan = tool.plan(make_request(chat=(GPT,), fast=GPT_MINI))
     assert plan.key_mode == "inline" and any("legacy" in n for n in plan.notes)
@@ -387,7 +387,7 @@ def test_continue_edits_a_legacy_config_json_when_that_is_what_the_user_has(isol
 
 def test_continue_stale_entries_go_whatever_the_gateway_url(isolated_home, engine):
     """Review B5: a base URL from BYTESPIKE_BASE_URL is no profile's; our name marker still finds our entries."""
-    tool = integrations.get("continue")
+    tool = registry.get("continue")
     local = "http://127.0.0.1:44127"
     engine.apply(tool, tool.plan(make_request(chat=(GPT,), fast=HAIKU, base_url=local)))
     engine.apply(tool, tool.plan(make_request(chat=(SONNET,), fast=HAIKU, base_url=local)))
@@ -404,7 +404,7 @@ def test_continue_stale_entries_go_whatever_the_gateway_url(isolated_home, engin
 
 
 def test_continue_chat_entry_comes_before_the_fast_one_after_a_users_model(isolated_home, engine):
-    tool = integrations.get("continue")
+    tool = registry.get("continue")
     tool.yaml_path().parent.mkdir()
     tool.yaml_path().write_text("name: Mine\nversion: 1.0.0\nmodels:\n  - name: Llama\n    provider: ollama\n"
                                 "    model: llama3\n")
@@ -419,7 +419,7 @@ def test_continue_chat_entry_comes_before_the_fast_one_after_a_users_model(isola
 
 
 def test_continue_inline_and_changed_model_choice(isolated_home, engine):
-    tool = integrations.get("continue")
+    tool = registry.get("continue")
     engine.apply(tool, tool.plan(make_request(chat=(SONNET,), fast=HAIKU)))
     engine.apply(tool, tool.plan(make_request(chat=(GPT,), fast=HAIKU, key_mode="inline")))
     data = open_document("yaml", tool.yaml_path().read_text(), "c").data
@@ -433,4 +433,4 @@ def test_continue_inline_and_changed_model_choice(isolated_home, engine):
 
 def test_continue_global_dir_override(isolated_home, monkeypatch):
     monkeypatch.setenv("CONTINUE_GLOBAL_DIR", str(isolated_home / "cg"))
-    assert integrations.get("continue").files()[0] == isolated_home / "cg" / "config.yaml"
+    assert registry.get("continue").files()[0] == isolated_home / "cg" / "config.yaml"

@@ -22,7 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bytespike_cli.integrations.base import Detection, Integration, Plan, SetupRequest, supports_tools
+from bytespike_cli.tools.base import Detection, Integration, Plan, SetupRequest, supports_tools
 
 PRODUCTS = {
     "IntelliJIdea": "IntelliJ IDEA Ultimate", "IdeaIC": "IntelliJ IDEA Community", "IntelliJIdeaCE": "IntelliJ IDEA",

@@ -40,7 +40,7 @@ from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import MISSING, same_value
 from bytespike_cli.formats import sqlite as store
 from bytespike_cli.formats.common import KeyPath, data_delete, data_get, data_set
-from bytespike_cli.integrations.base import (
+from bytespike_cli.tools.base import (
     Delete,
     Detection,
     FilePlan,
@@ -51,8 +51,8 @@ from bytespike_cli.integrations.base import (
     known_roots,
     looks_like_bytespike_url,
 )
-from bytespike_cli.integrations.cline import ProcessLister, system_processes
-from bytespike_cli.integrations.engine import register_store_format
+from bytespike_cli.tools.cline import ProcessLister, system_processes
+from bytespike_cli.setup.engine import register_store_format
 
 FORMAT = "vscdb"  # a FilePlan format: rows of a VS Code-style state database (see StateDbDocument)
 APP_USER = "src.vs.platform.reactivestorage.browser.reactiveStorageServiceImpl.persistentStorage.applicationUser"

@@ -24,7 +24,7 @@ from pathlib import Path
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import decode_text
 from bytespike_cli.formats.safe_write import read_bytes
-from bytespike_cli.integrations.base import (
+from bytespike_cli.tools.base import (
     Delete,
     Detection,
     FilePlan,

@@ -8,12 +8,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bytespike_cli import integrations
+from bytespike_cli import tools as registry
 from bytespike_cli.errors import ExitCode
 from bytespike_cli.fakegateway import DEMO_KEY
-from bytespike_cli.integrations import cline as cline_module
-from bytespike_cli.integrations import cursor as cursor_module
-from bytespike_cli.integrations.cline import RunningProcess
+from bytespike_cli.tools import cline as cline_module
+from bytespike_cli.tools import cursor as cursor_module
+from bytespike_cli.tools.cline import RunningProcess
 
 from .test_cursor import all_rows, make_db
 
@@ -31,7 +31,7 @@ def cli(isolated_home, processes):
     from bytespike_cli.cli import app as root_module
     from bytespike_cli.cli import setup as setup_cli
 
-    assert {"cline", "cursor", "jetbrains"} <= set(integrations.names())
+    assert {"cline", "cursor", "jetbrains"} <= set(registry.names())
     app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
     app.callback()(root_module.root)
     app.command("setup")(setup_cli.setup)

@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from bytespike_cli.gateway import Model
-from bytespike_cli.integrations.base import SetupRequest
-from bytespike_cli.integrations.cline import RunningProcess
-from bytespike_cli.integrations.engine import Engine
+from bytespike_cli.tools.base import SetupRequest
+from bytespike_cli.tools.cline import RunningProcess
+from bytespike_cli.setup.engine import Engine
 
 KEY = "sk-byts-TESTKEY0123456789abcdefWXYZ"
 

@@ -12,14 +12,14 @@ from bytespike_cli.errors import UsageError
 
 # tool name -> "module:Class"
 REGISTRY: dict[str, str] = {
-    "cursor": "bytespike_cli.integrations.cursor:Cursor",
-    "continue": "bytespike_cli.integrations.continue_:Continue",
-    "cline": "bytespike_cli.integrations.cline:Cline",
-    "aider": "bytespike_cli.integrations.aider:Aider",
-    "zed": "bytespike_cli.integrations.zed:Zed",
-    "jetbrains": "bytespike_cli.integrations.jetbrains:JetBrains",
-    "claude-code": "bytespike_cli.integrations.claude_code:ClaudeCode",
-    "codex": "bytespike_cli.integrations.codex:Codex",
+    "cursor": "bytespike_cli.tools.cursor:Cursor",
+    "continue": "bytespike_cli.tools.continue_:Continue",
+    "cline": "bytespike_cli.tools.cline:Cline",
+    "aider": "bytespike_cli.tools.aider:Aider",
+    "zed": "bytespike_cli.tools.zed:Zed",
+    "jetbrains": "bytespike_cli.tools.jetbrains:JetBrains",
+    "claude-code": "bytespike_cli.tools.claude_code:ClaudeCode",
+    "codex": "bytespike_cli.tools.codex:Codex",
 }
 
 

@@ -10,7 +10,7 @@ from typing import Callable
 import json
 
 from bytespike_cli.formats import open_document
-from bytespike_cli.integrations.base import Integration, SetupRequest
+from bytespike_cli.tools.base import Integration, SetupRequest
 
 from .helpers import GPT, GPT_MINI, HAIKU, SONNET
 
@@ -177,7 +177,7 @@ def check_zed(data: dict, request: SetupRequest) -> None:
 
 
 def check_aider(data: dict, request: SetupRequest) -> None:
-    from bytespike_cli.integrations.aider import Aider
+    from bytespike_cli.tools.aider import Aider
 
     assert data["openai-api-base"] == request.base_url + "/v1"
     assert data["model"] == "openai/" + request.chat.id
@@ -197,7 +197,7 @@ def check_aider(data: dict, request: SetupRequest) -> None:
 
 
 def check_continue(data: dict, request: SetupRequest) -> None:
-    from bytespike_cli.integrations.continue_ import Continue
+    from bytespike_cli.tools.continue_ import Continue
 
     ours = [m for m in data["models"] if m.get("apiBase") == request.base_url + "/v1"]
     assert [m["model"] for m in ours] == [m.id for m in request.all_models]

@@ -12,9 +12,9 @@ import pytest
 from bytespike_cli.errors import ConfigFileError, ExitCode, ToolBusy, UsageError
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import data_get
-from bytespike_cli.integrations.base import Set
-from bytespike_cli.integrations.cline import Cline, RunningProcess, system_processes
-from bytespike_cli.integrations.engine import diff
+from bytespike_cli.tools.base import Set
+from bytespike_cli.tools.cline import Cline, RunningProcess, system_processes
+from bytespike_cli.setup.engine import diff
 
 from .helpers import (
     GPT,
@@ -376,8 +376,8 @@ def test_uninstalled_leftover_and_new_build_count_as_current(home, empty_path):
 
 def test_cline_cli_output_limit_is_warned_when_the_model_allows_less(isolated_home):
     """Issue 10: the Cline CLI sends max_tokens 32000 on an OpenAI-compatible provider whatever it is told."""
-    from bytespike_cli.integrations.cline import Cline
-    from tests.integrations.helpers import GPT, make_request, model
+    from bytespike_cli.tools.cline import Cline
+    from tests.tools.helpers import GPT, make_request, model
 
     big = model("claude-opus-4-8", "claude", 200000, 32768, ("text", "tool_use", "streaming"))
     warned = [w for w in Cline().plan(make_request(chat=(GPT,), fast=None)).warnings if "32000 output tokens" in w]

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bytespike_cli import integrations
-from bytespike_cli.integrations.engine import Engine
+from bytespike_cli import tools as registry
+from bytespike_cli.setup.engine import Engine
 
 from .helpers import GPT, GPT_MINI, HAIKU, SONNET, make_request
 
@@ -32,7 +32,7 @@ CONTINUE = "name: Mine\nversion: 1.0.0\nschema: v1\nmodels:\n  - name: Llama\n  
 
 
 def _layout(home: Path) -> dict[str, Path]:
-    tools = {name: integrations.get(name) for name in TOOLS}
+    tools = {name: registry.get(name) for name in TOOLS}
     files = {
         "zed": (tools["zed"].settings_path(), ZED),
         "codex": (tools["codex"].config_path(), CODEX),
@@ -54,7 +54,7 @@ def _snapshot(targets: dict[str, Path]) -> dict[str, bytes | None]:
 def _plans():
     items = []
     for name in TOOLS:
-        tool = integrations.get(name)
+        tool = registry.get(name)
         request = make_request(chat=(GPT,), fast=GPT_MINI) if name == "codex" else make_request(chat=(SONNET,),
                                                                                                 fast=HAIKU)
         items.append((tool, tool.plan(request), "default"))
@@ -72,7 +72,7 @@ def _temp_files(home: Path) -> list[Path]:
 def _reset(home: Path, state: Path) -> dict[str, Path]:
     shutil.rmtree(state, ignore_errors=True)
     for name in TOOLS:
-        for path in integrations.get(name).files():
+        for path in registry.get(name).files():
             if path.exists():
                 path.unlink()
     return _layout(home)

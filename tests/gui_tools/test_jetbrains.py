@@ -7,8 +7,8 @@ import sys
 import pytest
 
 from bytespike_cli.errors import UsageError
-from bytespike_cli.integrations import jetbrains as jetbrains_module
-from bytespike_cli.integrations.jetbrains import JetBrains
+from bytespike_cli.tools import jetbrains as jetbrains_module
+from bytespike_cli.tools.jetbrains import JetBrains
 
 from .helpers import GPT, GPT_MINI, KEY, KIMI, history, make_request
 

@@ -27,15 +27,15 @@ def refresh_key_copies(profile: str, old_key: str | None, new_key: str, engine=N
     """Replace ``old_key`` with ``new_key`` wherever a setup for ``profile`` wrote it."""
     if not old_key or old_key == new_key:
         return []
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
     from bytespike_cli.formats.common import decode_path
-    from bytespike_cli.integrations.base import FilePlan, Plan, Set
-    from bytespike_cli.integrations.engine import Engine, _open, _still_written
+    from bytespike_cli.tools.base import FilePlan, Plan, Set
+    from bytespike_cli.setup.engine import Engine, _open, _still_written
 
     engine = engine or Engine()
     results: list[Refreshed] = []
     for tool, owned in engine.load_journal().get("owned", {}).items():
-        if owned.get("profile") != profile or tool not in integrations.REGISTRY:
+        if owned.get("profile") != profile or tool not in registry.REGISTRY:
             continue
         file_plans = []
         try:
@@ -53,7 +53,7 @@ def refresh_key_copies(profile: str, old_key: str | None, new_key: str, engine=N
             if not file_plans:
                 continue
             plan = Plan(tool, tuple(file_plans), secrets=(old_key, new_key))
-            result = engine.apply(integrations.get(tool), plan, profile=profile)
+            result = engine.apply(registry.get(tool), plan, profile=profile)
             results.append(Refreshed(tool, tuple(result.written)))
         except BytespikeError as exc:
             results.append(Refreshed(tool, problem=exc.message))

@@ -29,7 +29,7 @@ from bytespike_cli.errors import UsageError
 from bytespike_cli.formats import MISSING, open_document
 from bytespike_cli.formats.common import Match, decode_text
 from bytespike_cli.formats.safe_write import read_bytes
-from bytespike_cli.integrations.base import (
+from bytespike_cli.tools.base import (
     Delete,
     Detection,
     FilePlan,

@@ -161,7 +161,7 @@ def _claude_settings_env(env: Mapping[str, str]) -> list[tuple[str, dict]]:
     """``env`` of each Claude Code settings file that applies here (highest precedence first)."""
     from pathlib import Path
 
-    from bytespike_cli.doctor.effective.common import read_data
+    from bytespike_cli.doctor.effective import read_data
     from bytespike_cli.tools.claude_code import ClaudeCode
 
     user = ClaudeCode(env=dict(env)).settings_path()
@@ -237,7 +237,7 @@ def _codex_config(env: Mapping[str, str]) -> dict:
     """Codex's user config with the project's on top (enough to see the selected profile)."""
     from pathlib import Path
 
-    from bytespike_cli.doctor.effective.common import read_data
+    from bytespike_cli.doctor.effective import read_data
 
     home = Path(env.get("CODEX_HOME") or Path(env.get("HOME") or os.path.expanduser("~")) / ".codex")
     merged: dict = {}
@@ -256,7 +256,7 @@ def _codex_profile_file(env: Mapping[str, str], name: str) -> dict:
     """``$CODEX_HOME/<name>.config.toml`` (Codex >= 0.134), or {}."""
     from pathlib import Path
 
-    from bytespike_cli.doctor.effective.common import read_data
+    from bytespike_cli.doctor.effective import read_data
 
     home = Path(env.get("CODEX_HOME") or Path(env.get("HOME") or os.path.expanduser("~")) / ".codex")
     try:

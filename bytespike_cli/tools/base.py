@@ -1,18 +1,20 @@
-"""The one small interface every editor integration implements.
+"""The one small interface every tool implements, and the types it shares with the engine, doctor and run.
 
-An integration only *chooses settings*: it says which files its tool reads, whether the tool is
-installed and already pointed at ByteSpike, and which keys to set or delete for a request. It never
-reads or writes bytes itself beyond ``detect``: the engine (``engine.py``) turns a :class:`Plan` into
-diffs, backups, atomic writes, an ownership journal and undo, the same way for every tool.
+A tool module is everything bytespike knows about one tool. It opens with the facts it relies on (the
+tool's source or docs, at the version read) and implements:
 
-Writing a new integration (one module, then one line in ``integrations/__init__.py``'s REGISTRY):
+- ``files()``: the settings files the tool reads on this OS, honouring the tool's own overrides
+  (``CLAUDE_CONFIG_DIR``, ``CODEX_HOME``, …);
+- ``detect()``: installed? configured for ByteSpike, and with which profile? (reads, never writes);
+- ``plan(request)``: the keys to set or delete for a setup, per key mode and tool version. It only
+  *chooses settings*: the engine (``setup/engine.py``) turns a :class:`Plan` into diffs, backups, atomic
+  writes, an ownership journal and undo, the same way for every tool;
+- ``resolve(ctx)``: what the tool will effectively use (base URL, key and its source, models), in the
+  tool's own order of precedence, for ``bytespike doctor``;
+- ``launch(request)``: what ``bytespike run`` sets for one process (only tools ``run`` supports).
 
-    class MyTool(Integration):
-        name = "mytool"; title = "My Tool"
-        key_modes = ("env", "inline")          # the first is the default
-        def files(self): return (self.home() / ".mytool" / "config.json",)
-        def detect(self): ...                   # return Detection(...)
-        def plan(self, request): return Plan(self.name, files=(FilePlan(path, "json", (Set(("a",), 1),)),))
+Adding a tool: one module (see README "Adding a tool"), one line in ``tools/__init__.py``'s REGISTRY;
+``tests/tools/test_contract.py`` then fails until every part is there and consistent.
 
 ``plan_remove`` is only a fallback for when bytespike's journal of what it wrote is gone; ``running``
 lists processes that would overwrite our edits (the engine refuses to write while any runs).
@@ -27,13 +29,15 @@ import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Mapping, Sequence, Union
 
 from bytespike_cli.errors import UsageError
 from bytespike_cli.formats.common import KeyPath
 
-if TYPE_CHECKING:  # gateway imports httpx; integrations only need the Model's fields
+if TYPE_CHECKING:  # gateway imports httpx; tools only need the Model's fields
+    from bytespike_cli.doctor.effective import Context, Effective
     from bytespike_cli.gateway import Model
+    from bytespike_cli.runner import Target
 
 KEY_MODES = ("helper", "env", "inline")
 ENV_VAR = "BYTESPIKE_API_KEY"
@@ -157,12 +161,55 @@ class Detection:
         }
 
 
+# -- what `bytespike run` asks a tool for ----------------------------------------------------------------
+@dataclass(frozen=True)
+class LaunchRequest:
+    executable: str  # the tool's program, found on PATH
+    args: tuple[str, ...]  # the user's arguments for the tool, unchanged
+    target: "Target"  # where requests go (gateway or proxy root) and with which key
+    models: tuple["Model", ...]  # the key's catalogue
+    chat: "Model"  # the default chat model for this tool
+    fast: "Model | None"
+    env: Mapping[str, str]  # the environment the child would inherit
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """What the tool adds for one process: the runner builds and starts the child from it."""
+
+    argv: tuple[str, ...] = ()  # inserted between the executable and the user's arguments
+    set_env: dict[str, str] = field(default_factory=dict)
+    removed: tuple[str, ...] = ()  # variables taken out of the child's environment
+    warnings: tuple[str, ...] = ()
+    temp_files: tuple[tuple[str, str], ...] = ()  # (path, text): written 0600 for the child's lifetime
+
+
+def has_option(args: Sequence[str], *names: str) -> bool:
+    """Whether a tool's arguments already give one of ``names`` (``--name``, ``--name=VALUE``)."""
+    return any(a in names or any(a.startswith(n + "=") for n in names if n.startswith("--")) for a in args)
+
+
+def option_value(args: Sequence[str], *names: str) -> str | None:
+    """The value of ``--name VALUE`` / ``--name=VALUE`` / ``-n VALUE`` in a tool's arguments."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return None
+        if arg in names and index + 1 < len(args):
+            return args[index + 1]
+        for name in names:
+            if name.startswith("--") and arg.startswith(name + "="):
+                return arg.split("=", 1)[1]
+    return None
+
+
 class Integration(ABC):
     name: ClassVar[str]
     title: ClassVar[str]
     key_modes: ClassVar[tuple[str, ...]] = KEY_MODES  # supported; the first is the default
     prefer_family: ClassVar[str | None] = None  # model family the tool works best with (default model choice)
     writes_files: ClassVar[bool] = True
+    executables: ClassVar[tuple[str, ...]] = ()  # program names on PATH, for tools with a command
+    install: ClassVar[str] = ""  # how to install it, for "not installed" errors
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None):
         self._home = home
@@ -198,6 +245,22 @@ class Integration(ABC):
     @abstractmethod
     def plan(self, request: SetupRequest) -> Plan:
         """The keys to set/delete for ``request``. Pure: no I/O besides reading the tool's version."""
+
+    def resolve(self, ctx: "Context") -> list["Effective"]:
+        """What the tool will effectively use, one entry per client (the Cline extension and CLI are two).
+
+        Every registered tool implements it (the contract test checks); only the engine's test
+        stand-ins, which never meet doctor, leave it out.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not implement resolve")
+
+    def launch(self, request: LaunchRequest) -> LaunchSpec:
+        """What ``bytespike run`` sets for one process. Only tools with ``supports_run()`` implement it."""
+        raise NotImplementedError(f"bytespike run does not start {self.title}")
+
+    @classmethod
+    def supports_run(cls) -> bool:
+        return cls.launch is not Integration.launch
 
     def plan_remove(self) -> Plan:
         """Fallback for ``--remove`` when bytespike's journal has no record: delete what is recognisably ours."""
@@ -331,3 +394,6 @@ def supports_images(model: "Model") -> bool:
 
 def supports_tools(model: "Model") -> bool:
     return "tool_use" in model.capabilities or "tools" in model.capabilities or not model.capabilities
+
+
+Tool = Integration  # the name the design uses; both are the same interface

@@ -23,8 +23,12 @@ no secrets syntax, so the key goes into ``apiKey`` and the file is kept 0600.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
+from bytespike_cli.doctor.effective import OPENAI, Candidate, Context, Effective, env_candidate, read_data, shown_path
+from bytespike_cli.doctor.findings import fail, skip
+from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.errors import UsageError
 from bytespike_cli.formats import MISSING, open_document
 from bytespike_cli.formats.common import Match, decode_text
@@ -70,6 +74,9 @@ class Continue(Integration):
     def uses_legacy_json(self) -> bool:
         """Continue reads config.json only when there is no config.yaml."""
         return not self.yaml_path().exists() and self.json_path().exists()
+
+    def resolve(self, ctx: Context) -> list[Effective]:
+        return resolve_effective(ctx)
 
     def files(self) -> tuple[Path, ...]:
         if self.uses_legacy_json():
@@ -238,3 +245,66 @@ def _stale_names(edits: list) -> list:
 
 def _is_our_name(name) -> bool:
     return isinstance(name, str) and name.endswith((CHAT_SUFFIX, FAST_SUFFIX))
+
+
+# -- resolve: what the tool will effectively use (bytespike doctor) --------------------
+_SECRET_REF = re.compile(r"^\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}$")
+
+
+def resolve_effective(ctx: Context) -> list[Effective]:
+    tool = ctx.integration("continue")
+    eff = Effective("continue", "Continue", OPENAI, base_default=None, setup="`bytespike setup continue`")
+    try:
+        config = read_data("yaml", tool.yaml_path())
+    except ConfigFileError as exc:
+        eff.findings.append(fail("continue", "config-unreadable", exc.message, exc.hint, 9))
+        eff.key_unknown = "unreadable"
+        return [eff]
+    if config is None:
+        eff.key_unknown = "no config.yaml"
+        if tool.json_path().exists():
+            eff.findings.append(skip("continue", "legacy-config",
+                                     f"Continue uses the legacy {shown_path(tool.json_path(), ctx.home)}: "
+                                     "not checked", "convert it to config.yaml, then `bytespike setup continue`"))
+        return [eff]
+    shown = shown_path(tool.yaml_path(), ctx.home)
+    models = [m for m in (config.get("models") or []) if isinstance(m, dict)]
+    ours = [m for m in models if ctx.is_gateway(m.get("apiBase"))]
+    if not ours:
+        eff.key_unknown = "no ByteSpike model"
+        return [eff]
+    first = ours[0]
+    eff.base = [Candidate(f"{shown} models[{first.get('name')}].apiBase", first.get("apiBase"),
+                          f"edit apiBase in {shown}")]
+    eff.models = [(str(m.get("model")), f"{shown} models[{m.get('name')}]") for m in ours
+                  if m.get("apiBase") == first.get("apiBase") and m.get("model")]
+    raw_key = str(first.get("apiKey") or "")
+    ref = _SECRET_REF.match(raw_key)
+    if ref:
+        name = ref.group(1)
+        # Continue's lookup order for a local config: ~/.continue/.env, the workspace .env, process env
+        places = [(tool.env_path(), None), (ctx.cwd / ".env", None)]
+        for path, _ in places:
+            try:
+                data = read_data("dotenv", path) or {}
+            except ConfigFileError as exc:
+                eff.findings.append(fail("continue", "dotenv-unreadable", exc.message, exc.hint, 9))
+                continue
+            if data.get(name):
+                eff.key, eff.key_source = data[name], f"{shown_path(path, ctx.home)} {name}"
+                break
+        else:
+            found = env_candidate(ctx.env, name)
+            if found.value:
+                eff.key, eff.key_source = found.value, f"{found.source} (the editor's environment)"
+            else:
+                eff.key_unknown = f"secret {name} not found"
+                eff.findings.append(fail("continue", "secret-missing",
+                                         f"{shown} uses ${{{{ secrets.{name} }}}}, but no {name} is in "
+                                         f"{shown_path(tool.env_path(), ctx.home)}, ./.env or the environment",
+                                         "run `bytespike setup continue` (it writes the key to ~/.continue/.env)", 3))
+    elif raw_key:
+        eff.key, eff.key_source = raw_key, f"{shown} models[{first.get('name')}].apiKey"
+    else:
+        eff.key_unknown = "no apiKey"
+    return [eff]

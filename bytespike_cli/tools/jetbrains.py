@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bytespike_cli.doctor.effective import OPENAI, Context, Effective
+from bytespike_cli.doctor.findings import skip
 from bytespike_cli.tools.base import Detection, Integration, Plan, SetupRequest, supports_tools
 
 PRODUCTS = {
@@ -100,6 +102,9 @@ class JetBrains(Integration):
         return any((plugins / AI_PLUGIN_DIR).is_dir() for plugins in self.plugin_dirs(config_dir))
 
     # -- the interface -----------------------------------------------------------------------------------
+    def resolve(self, ctx: Context) -> list[Effective]:
+        return resolve_effective(ctx)
+
     def files(self) -> tuple[Path, ...]:
         return ()
 
@@ -160,3 +165,14 @@ def _copy_command(profile: str) -> str:
     if os.name == "nt":
         return f"`{command} | clip`"
     return f"`{command} | xclip -selection clipboard` (Wayland: `{command} | wl-copy`)"
+
+
+# -- resolve: what the tool will effectively use (bytespike doctor) --------------------
+def resolve_effective(ctx: Context) -> list[Effective]:
+    eff = Effective("jetbrains", "JetBrains AI Assistant", OPENAI, base_default=None,
+                    key_unknown="kept in the IDE's password safe")
+    eff.findings.append(skip("jetbrains", "not-inspectable",
+                             "AI Assistant keeps its provider in the IDE and the key in the IDE's password safe: "
+                             "nothing to read from outside",
+                             "in the IDE: Settings → Tools → AI Assistant → Providers & API keys → Test Connection"))
+    return [eff]

@@ -21,6 +21,9 @@ import os
 import sys
 from pathlib import Path
 
+from bytespike_cli.doctor.effective import OPENAI, Candidate, Context, Effective, dig, env_candidate, read_data, shown_path
+from bytespike_cli.doctor.findings import fail, warn
+from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import decode_text
 from bytespike_cli.formats.safe_write import read_bytes
@@ -62,6 +65,9 @@ class Zed(Integration):
 
     def settings_path(self) -> Path:
         return self.config_dir() / "settings.json"
+
+    def resolve(self, ctx: Context) -> list[Effective]:
+        return resolve_effective(ctx)
 
     def files(self) -> tuple[Path, ...]:
         return (self.settings_path(),)
@@ -150,3 +156,55 @@ class Zed(Integration):
         if not edits:
             return Plan(self.name)
         return Plan(self.name, (FilePlan(self.settings_path(), "jsonc", tuple(edits)),))
+
+
+# -- resolve: what the tool will effectively use (bytespike doctor) --------------------
+def resolve_effective(ctx: Context) -> list[Effective]:
+    from bytespike_cli.tools.zed import KEY_VAR, PROVIDER
+
+    tool = ctx.integration("zed")
+    eff = Effective("zed", "Zed", OPENAI, base_default=None, setup="`bytespike setup zed`")
+    layers = []
+    for path in (ctx.cwd / ".zed" / "settings.json", tool.settings_path()):
+        try:
+            data = read_data("jsonc", path)
+        except ConfigFileError as exc:
+            eff.findings.append(fail("zed", "settings-unreadable", exc.message, exc.hint, 9))
+            continue
+        if data is not None:
+            layers.append((path, data))
+    provider_layers = [(p, dig(d, "language_models", "openai_compatible", PROVIDER)) for p, d in layers]
+    provider = next(((p, v) for p, v in provider_layers if isinstance(v, dict)), None)
+    if provider is None:
+        eff.key_unknown = "no bytespike provider"
+        return [eff]
+    path, table = provider
+    shown = shown_path(path, ctx.home)
+    eff.base = [Candidate(f"{shown} language_models.openai_compatible.{PROVIDER}.api_url", table.get("api_url"),
+                          f"edit api_url in {shown}")]
+    key = env_candidate(ctx.env, KEY_VAR)
+    if key.value:
+        eff.key, eff.key_source = key.value, f"{key.source} (Zed reads it from the environment it starts in)"
+    else:
+        eff.key_unknown = f"{KEY_VAR} not set"
+        eff.findings.append(warn("zed", "key-env",
+                                 f"{KEY_VAR} is not set in this environment: Zed started from here has no key "
+                                 "(unless you typed one into Zed, which keeps it in the keychain)",
+                                 f"export {KEY_VAR}=\"$(bytespike print-key)\" in your shell profile and restart Zed"))
+    names = [str(m.get("name")) for m in table.get("available_models") or [] if isinstance(m, dict) and m.get("name")]
+    eff.models = [(n, f"{shown} available_models") for n in names]
+    for layer_path, data in layers:
+        default = dig(data, "agent", "default_model")
+        if isinstance(default, dict):
+            where = shown_path(layer_path, ctx.home)
+            if default.get("provider") != PROVIDER:
+                eff.findings.append(warn("zed", "default-model",
+                                         f"{where} agent.default_model uses provider '{default.get('provider')}', "
+                                         "so the agent does not use ByteSpike by default",
+                                         f"pick a ByteSpike model in Zed's agent panel, or fix {where}"))
+            elif default.get("model") and default.get("model") not in names:
+                eff.findings.append(fail("zed", "default-model",
+                                         f"{where} agent.default_model '{default.get('model')}' is not in the "
+                                         "bytespike provider's available_models", "run `bytespike setup zed`", 5))
+            break
+    return [eff]

@@ -34,7 +34,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import MISSING, open_document, same_value
@@ -78,6 +78,9 @@ EDITORS: dict[str, tuple[str, tuple[str, ...], str]] = {
 JETBRAINS_LAUNCHERS = ("idea", "pycharm", "webstorm", "goland", "clion", "rider", "rubymine", "phpstorm",
                        "datagrip", "rustrover", "studio", "aqua", "dataspell")
 _VERSION_DIR = re.compile(rf"^{re.escape(EXTENSION_ID)}-(\d+)\.(\d+)\.(\d+)", re.I)
+
+if TYPE_CHECKING:  # doctor's types; the resolver module is imported only by doctor
+    from bytespike_cli.doctor.effective import Context, Effective
 
 
 # -- processes (injectable: tests pass a list instead of reading the real process table) -----------------
@@ -160,6 +163,11 @@ class Cline(Integration):
 
     def models_path(self) -> Path:
         return self.providers_path().parent / "models.json"
+
+    def resolve(self, ctx: "Context") -> list["Effective"]:
+        from bytespike_cli.tools.cline.resolve import resolve_effective
+
+        return resolve_effective(ctx)
 
     def files(self) -> tuple[Path, ...]:
         return (self.global_state_path(), self.secrets_path(), self.providers_path(), self.models_path())

@@ -35,6 +35,7 @@ import os
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
 from bytespike_cli.errors import ConfigFileError
 from bytespike_cli.formats import MISSING, same_value
@@ -71,6 +72,9 @@ FIELD_TYPES: dict[KeyPath, tuple[type, ...]] = {
     ("aiSettings", "modelOverrideDisabled"): (list,),
 }
 MODEL_LISTS = ("userAddedModels", "modelOverrideEnabled")
+
+if TYPE_CHECKING:  # doctor's types; the resolver module is imported only by doctor
+    from bytespike_cli.doctor.effective import Context, Effective
 
 
 class StateDbDocument:
@@ -205,6 +209,11 @@ class Cursor(Integration):
 
     def db_path(self) -> Path:
         return self.user_dir() / "globalStorage" / "state.vscdb"
+
+    def resolve(self, ctx: "Context") -> list["Effective"]:
+        from bytespike_cli.tools.cursor.resolve import resolve_effective
+
+        return resolve_effective(ctx)
 
     def files(self) -> tuple[Path, ...]:
         return (self.db_path(),)

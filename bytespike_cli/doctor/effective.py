@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from bytespike_cli.doctor.findings import Finding
+from bytespike_cli.doctor.findings import Finding, warn
 from bytespike_cli.errors import BytespikeError
 from bytespike_cli.settings import Resolved
 
@@ -146,3 +146,16 @@ def dig(data: Any, *path: str) -> Any:
             return None
         data = data.get(part)
     return data
+
+
+def running_findings(tool, label: str, code_tool: str, restart: str) -> list:
+    try:
+        busy = tool.running()
+    except Exception:  # process tables can refuse us (containers, permissions): not a finding
+        return []
+    if not busy:
+        return []
+    return [warn(code_tool, "running",
+                 f"{'; '.join(busy)} is running: {label} keeps its settings in memory, so it does not see changes "
+                 f"made since it started, and may write its old settings back",
+                 restart)]

@@ -40,6 +40,7 @@ import re
 from dataclasses import replace
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import decode_text
@@ -65,6 +66,9 @@ FAST_PROFILE = "bytespike-fast"
 AUTH_MIN_VERSION = (0, 118, 0)
 PROFILE_FILES_VERSION = (0, 134, 0)  # profiles live in $CODEX_HOME/<name>.config.toml from this release
 _OPENAI_SLUG = re.compile(r"^(gpt-|o[0-9]|codex-)")
+
+if TYPE_CHECKING:  # doctor's types; the resolver module is imported only by doctor
+    from bytespike_cli.doctor.effective import Context, Effective
 
 
 def parse_version(text: str) -> tuple[int, int, int] | None:
@@ -100,6 +104,11 @@ class Codex(Integration):
 
     def config_path(self) -> Path:
         return self.codex_home() / "config.toml"
+
+    def resolve(self, ctx: "Context") -> list["Effective"]:
+        from bytespike_cli.tools.codex.resolve import resolve_effective
+
+        return resolve_effective(ctx)
 
     def files(self) -> tuple[Path, ...]:
         return (self.config_path(), self.profile_path())

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bytespike_cli.doctor.effective.common import (
+from bytespike_cli.doctor.effective import (
     ANTHROPIC,
     Candidate,
     Context,
@@ -45,7 +45,7 @@ def layers(ctx: Context) -> list[Path]:
     return [project / "settings.local.json", project / "settings.json", user]
 
 
-def resolve(ctx: Context) -> list[Effective]:
+def resolve_effective(ctx: Context) -> list[Effective]:
     eff = Effective(TOOL, "Claude Code", ANTHROPIC, base_default=DEFAULT_BASE,
                     setup="`bytespike setup claude-code` (or `bytespike run claude` for one session)")
     files: list[tuple[Path, dict]] = []

@@ -25,6 +25,7 @@ What we write (notes/editor-facts.md §1):
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import decode_text
@@ -46,6 +47,9 @@ from bytespike_cli.tools.base import (
 
 TOKEN_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
 
+if TYPE_CHECKING:  # doctor's types; the resolver module is imported only by doctor
+    from bytespike_cli.doctor.effective import Context, Effective
+
 
 class ClaudeCode(Integration):
     name = "claude-code"
@@ -59,6 +63,11 @@ class ClaudeCode(Integration):
 
     def settings_path(self) -> Path:
         return self.config_dir() / "settings.json"
+
+    def resolve(self, ctx: "Context") -> list["Effective"]:
+        from bytespike_cli.tools.claude_code.resolve import resolve_effective
+
+        return resolve_effective(ctx)
 
     def files(self) -> tuple[Path, ...]:
         return (self.settings_path(),)

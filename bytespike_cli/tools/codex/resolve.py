@@ -17,7 +17,7 @@ import copy
 import shutil
 from pathlib import Path
 
-from bytespike_cli.doctor.effective.common import (
+from bytespike_cli.doctor.effective import (
     RESPONSES,
     Candidate,
     Context,
@@ -61,7 +61,7 @@ def trusted(ctx: Context, url: str | None) -> bool:
     return may_send_key(ctx, url)
 
 
-def resolve(ctx: Context) -> list[Effective]:
+def resolve_effective(ctx: Context) -> list[Effective]:
     integration = ctx.integration(TOOL)
     eff = Effective(TOOL, "Codex", RESPONSES, base_default="https://api.openai.com/v1",
                     setup="`bytespike setup codex` (or `bytespike run codex` for one session)")

@@ -33,9 +33,12 @@ from bytespike_cli.tools.base import (
     Detection,
     FilePlan,
     Integration,
+    LaunchRequest,
+    LaunchSpec,
     Plan,
     Set,
     SetupRequest,
+    has_option,
     known_roots,
     looks_like_bytespike_url,
     model_context,
@@ -50,7 +53,11 @@ def aider_name(model_id: str) -> str:
 
 class Aider(Integration):
     name = "aider"
+    version_program = "aider"
+    verified_versions = ('0.86.2', '0.86.2')
     title = "Aider"
+    executables = ("aider",)
+    install = "install it with `python -m pip install aider-install && aider-install`"
     key_modes = ("inline", "env")  # inline: bytespike's own 0600 env-file, so Aider needs no export
 
     def conf_path(self) -> Path:
@@ -69,6 +76,9 @@ class Aider(Integration):
 
     def resolve(self, ctx: Context) -> list[Effective]:
         return resolve_effective(ctx)
+
+    def launch(self, request: LaunchRequest) -> LaunchSpec:
+        return launch_spec(request)
 
     def files(self) -> tuple[Path, ...]:
         return (self.conf_path(), self.settings_path(), self.metadata_path())
@@ -243,3 +253,48 @@ def resolve_effective(ctx: Context) -> list[Effective]:
                 "for that name, not to the OpenAI-compatible base URL",
                 f"use openai/{model.split('/', 1)[-1]} ({chosen.remove.replace('remove', 'edit', 1)})", 5))
     return [eff]
+
+
+# -- launch: what `bytespike run aider` sets for one process ------------------------------------------------
+# OPENAI_API_BASE/OPENAI_API_KEY (and Aider's own AIDER_ forms, which beat its conf files), --model
+# openai/<id> and --model-metadata-file with the models' context windows (a private temporary file that
+# lives as long as the child), so Aider does not warn about unknown models.
+def launch_spec(request: LaunchRequest) -> LaunchSpec:
+    import json
+    import os
+
+    args, chat, fast = request.args, request.chat, request.fast
+    set_env: dict[str, str] = {}
+    for name in ("OPENAI_API_BASE", "AIDER_OPENAI_API_BASE"):
+        set_env[name] = request.target.openai_base
+    for name in ("OPENAI_API_KEY", "AIDER_OPENAI_API_KEY"):
+        set_env[name] = request.target.key
+    argv: list[str] = []
+    temp_files: list[tuple[str, str]] = []
+    if not has_option(args, "--model"):
+        argv += ["--model", f"openai/{chat.id}"]
+    if fast is not None and not has_option(args, "--weak-model"):
+        argv += ["--weak-model", f"openai/{fast.id}"]
+    if not has_option(args, "--model-metadata-file"):
+        metadata = run_metadata([chat] + ([fast] if fast is not None else []))
+        if metadata:
+            import tempfile
+            import uuid
+
+            path = os.path.join(tempfile.gettempdir(), f"bytespike-run-aider-{uuid.uuid4().hex}.json")
+            temp_files.append((path, json.dumps(metadata, indent=2)))
+            argv += ["--model-metadata-file", path]
+    return LaunchSpec(tuple(argv), set_env, (), (), tuple(temp_files))
+
+
+def run_metadata(models: list) -> dict:
+    """Aider's (litellm's) model metadata for ``openai/<id>``: the same entries `setup aider` writes."""
+    metadata = {}
+    for model in models:
+        if not model.context_window:
+            continue
+        out = model.max_output_tokens or model.context_window
+        metadata[f"openai/{model.id}"] = {
+            "max_input_tokens": model.context_window, "max_output_tokens": out, "max_tokens": out,
+            "input_cost_per_token": 0, "output_cost_per_token": 0, "litellm_provider": "openai", "mode": "chat"}
+    return metadata

@@ -210,6 +210,10 @@ class Integration(ABC):
     writes_files: ClassVar[bool] = True
     executables: ClassVar[tuple[str, ...]] = ()  # program names on PATH, for tools with a command
     install: ClassVar[str] = ""  # how to install it, for "not installed" errors
+    # the command whose `--version` names the installed release (Continue: its CLI, `cn`), and the oldest and
+    # newest releases the real-client suite verified (tests/realclients/clients.lock; a test keeps them in step)
+    version_program: ClassVar[str | None] = None
+    verified_versions: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, home: Path | None = None, env: dict[str, str] | None = None):
         self._home = home

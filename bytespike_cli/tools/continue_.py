@@ -55,6 +55,8 @@ FAST_SUFFIX = " (ByteSpike fast)"
 
 class Continue(Integration):
     name = "continue"
+    version_program = "cn"
+    verified_versions = ('1.5.47', '1.5.47')
     title = "Continue"
     key_modes = ("env", "inline")
 

@@ -35,6 +35,8 @@ from bytespike_cli.tools.base import (
     Detection,
     FilePlan,
     Integration,
+    LaunchRequest,
+    LaunchSpec,
     Plan,
     Set,
     SetupRequest,
@@ -53,9 +55,13 @@ if TYPE_CHECKING:  # doctor's types; the resolver module is imported only by doc
 
 class ClaudeCode(Integration):
     name = "claude-code"
+    version_program = "claude"
+    verified_versions = ('2.1.197', '2.1.332')
     title = "Claude Code"
     key_modes = ("helper", "env", "inline")
     prefer_family = "claude"
+    executables = ("claude",)
+    install = "install it with `npm install -g @anthropic-ai/claude-code`"
 
     def config_dir(self) -> Path:
         override = self.env("CLAUDE_CONFIG_DIR")
@@ -68,6 +74,11 @@ class ClaudeCode(Integration):
         from bytespike_cli.tools.claude_code.resolve import resolve_effective
 
         return resolve_effective(ctx)
+
+    def launch(self, request: LaunchRequest) -> LaunchSpec:
+        from bytespike_cli.tools.claude_code.launch import launch
+
+        return launch(self, request)
 
     def files(self) -> tuple[Path, ...]:
         return (self.settings_path(),)

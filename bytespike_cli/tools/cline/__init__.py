@@ -130,6 +130,8 @@ class ExtensionInstall:
 
 class Cline(Integration):
     name = "cline"
+    version_program = "cline"
+    verified_versions = ('3.0.65', '3.0.65')
     title = "Cline"
     key_modes = ("inline",)  # Cline reads the key only from its own secrets store
 

@@ -51,6 +51,8 @@ from bytespike_cli.tools.base import (
     Detection,
     FilePlan,
     Integration,
+    LaunchRequest,
+    LaunchSpec,
     Plan,
     Set,
     SetupRequest,
@@ -94,9 +96,13 @@ def uses_profile_files(version: tuple[int, int, int] | None) -> bool:
 
 class Codex(Integration):
     name = "codex"
+    version_program = "codex"
+    verified_versions = ('0.133.0', '0.171.0')
     title = "Codex CLI"
     key_modes = ("helper", "env", "inline")
     prefer_family = "gpt"
+    executables = ("codex",)
+    install = "install it with `npm install -g @openai/codex`"
 
     def codex_home(self) -> Path:
         override = self.env("CODEX_HOME")
@@ -109,6 +115,11 @@ class Codex(Integration):
         from bytespike_cli.tools.codex.resolve import resolve_effective
 
         return resolve_effective(ctx)
+
+    def launch(self, request: LaunchRequest) -> LaunchSpec:
+        from bytespike_cli.tools.codex.launch import launch
+
+        return launch(self, request)
 
     def files(self) -> tuple[Path, ...]:
         return (self.config_path(), self.profile_path())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from bytespike_cli import tools as registry
@@ -28,14 +27,9 @@ def processes(monkeypatch):
 
 @pytest.fixture
 def cli(isolated_home, processes):
-    from bytespike_cli.cli import app as root_module
-    from bytespike_cli.cli import setup as setup_cli
+    from bytespike_cli.cli.app import app
 
     assert {"cline", "cursor", "jetbrains"} <= set(registry.names())
-    app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
-    app.callback()(root_module.root)
-    app.command("setup")(setup_cli.setup)
-    app.command("undo")(setup_cli.undo)
     runner = CliRunner()
 
     def run(*args: str):

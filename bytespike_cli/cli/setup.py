@@ -662,6 +662,7 @@ def undo(
 
     if tool is not None:
         registry.get(tool)  # an unknown name is a usage error, not "nothing to undo"
+        tool = registry.canonical(tool)  # `claude` is `claude-code`
     engine = Engine()
 
     def guard(name: str) -> None:

@@ -346,3 +346,15 @@ def test_undo_after_remove_says_there_was_nothing_left(cli, isolated_home):
     assert result.exit_code == 0
     assert "nothing to undo" in result.stdout and "already taken out with --remove" in result.stdout
     assert "undid" not in result.stderr
+
+
+def test_aliases_name_the_same_tool_in_setup_doctor_and_undo(cli, isolated_home):
+    """`claude` is `claude-code` everywhere a tool is named (one registry, canonical names)."""
+    result = cli("setup", "claude", "--offline", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "claude-code: wrote ~/.claude/settings.json" in result.stdout
+    assert journal(isolated_home)["history"][-1]["tool"] == "claude-code"
+    undone = cli("undo", "claude", "--json")
+    assert undone.exit_code == 0, undone.stderr
+    assert json.loads(undone.stdout)["tools"] == ["claude-code"]
+    assert not claude_settings(isolated_home).exists()

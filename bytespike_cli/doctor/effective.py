@@ -85,16 +85,19 @@ class Context:
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     home: Path = field(default_factory=lambda: Path(os.path.expanduser("~")))
     cwd: Path = field(default_factory=Path.cwd)
-    processes: Callable[[], Any] | None = None  # injectable process lister (Cursor, Cline)
+    processes: Callable[[], Any] | None = None  # injectable process lister, for tools that take one
     _keys: dict = field(default_factory=dict)
 
     def integration(self, name: str):
+        import inspect
+
         from bytespike_cli import tools as registry
 
+        cls = registry.tool_class(name)
         kwargs: dict[str, Any] = {"home": self.home, "env": dict(self.env)}
-        if name in ("cursor", "cline") and self.processes is not None:
+        if self.processes is not None and "processes" in inspect.signature(cls).parameters:
             kwargs["processes"] = self.processes
-        return registry.get(name, **kwargs)
+        return cls(**kwargs)
 
     def profile_key(self, profile: str | None) -> tuple[str | None, str]:
         """The key ``bytespike print-key --profile P`` prints in this environment, and its source."""

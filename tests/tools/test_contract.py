@@ -159,3 +159,19 @@ def prepare(name: str, tool) -> None:
         from tests.gui_tools.test_cursor import make_db
 
         make_db(tool.db_path())
+
+
+def test_help_imports_no_tool_module():
+    """`bytespike --help` stays fast: the registry, the tools, the engine, doctor and the runner load on use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nsys.argv=['bytespike','--help']\nfrom bytespike_cli.cli.app import main\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+        "heavy = ('bytespike_cli.tools', 'bytespike_cli.setup', 'bytespike_cli.doctor', 'bytespike_cli.runner',"
+        " 'bytespike_cli.compat')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)), code)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[] 0", out.stdout[-500:]

@@ -16,7 +16,7 @@ from bytespike_cli.errors import ConfigFileError, ToolBusy
 from bytespike_cli.tools.base import Delete, Detection, FilePlan, Integration, Plan, Set, running_processes
 from bytespike_cli.setup.engine import Engine, diff
 
-from .helpers import KEY
+from tests.tools.helpers import KEY
 
 
 class Scripted(Integration):
@@ -165,7 +165,7 @@ def test_parallel_setups_do_not_lose_each_others_keys(isolated_home, tmp_path):
         from bytespike_cli.tools.base import FilePlan, Plan, Set
         from bytespike_cli.setup.engine import Engine
         sys.path.insert(0, {str(Path(__file__).parent.parent.parent)!r})
-        from tests.tools.test_engine import Scripted
+        from tests.setup.test_engine import Scripted
         who = sys.argv[1]
         engine = Engine()
         for i in range(15):
@@ -202,7 +202,7 @@ def test_remove_puts_a_replaced_object_back_as_it_was_written(isolated_home):
     """Review B3: the journal kept objects with sorted keys, so --remove reordered and reformatted them."""
     from bytespike_cli import tools as registry
 
-    from .helpers import make_request
+    from tests.tools.helpers import make_request
 
     tool = registry.get("zed")
     path = tool.settings_path()
@@ -236,7 +236,7 @@ def test_remove_gives_back_an_empty_or_comment_only_file_as_it_was(isolated_home
     """Review P1: Zed's default settings.json is comments only; --remove used to leave `{}` in it."""
     from bytespike_cli import tools as registry
 
-    from .helpers import make_request
+    from tests.tools.helpers import make_request
 
     zed = registry.get("zed")
     zed.settings_path().parent.mkdir(parents=True)
@@ -258,7 +258,7 @@ def test_remove_gives_back_an_empty_or_comment_only_file_as_it_was(isolated_home
 def test_remove_keeps_what_the_user_added_to_a_once_empty_file(isolated_home):
     from bytespike_cli import tools as registry
 
-    from .helpers import make_request
+    from tests.tools.helpers import make_request
 
     zed = registry.get("zed")
     path = zed.settings_path()

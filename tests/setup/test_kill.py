@@ -20,7 +20,7 @@ import pytest
 from bytespike_cli import tools as registry
 from bytespike_cli.setup.engine import Engine
 
-from .helpers import GPT, GPT_MINI, HAIKU, SONNET, make_request
+from tests.tools.helpers import GPT, GPT_MINI, HAIKU, SONNET, make_request
 
 ITERATIONS = 100
 TOOLS = ("zed", "codex", "claude-code", "continue")

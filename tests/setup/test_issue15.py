@@ -14,7 +14,7 @@ from bytespike_cli.formats import safe_write
 from bytespike_cli.formats.yaml import YamlDocument, YamlEditRefused
 from bytespike_cli.setup.engine import Engine, NameCollision
 
-from .helpers import GPT, GPT_MINI, HAIKU, SONNET, make_request
+from tests.tools.helpers import GPT, GPT_MINI, HAIKU, SONNET, make_request
 
 
 def setup_file(name: str, text: str, path_of=None):

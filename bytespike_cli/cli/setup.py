@@ -362,7 +362,7 @@ def setup(
         else:
             raise UsageError("name the tool(s) to set up",
                              f"e.g. `bytespike setup claude-code`; tools: {', '.join(registry.names())}")
-    chosen = [registry.get(name) for name in names]
+    chosen = list({tool.name: tool for tool in map(registry.get, names)}.values())  # `claude` is `claude-code`
     engine = Engine()
 
     if remove:

@@ -350,9 +350,9 @@ def test_undo_after_remove_says_there_was_nothing_left(cli, isolated_home):
 
 def test_aliases_name_the_same_tool_in_setup_doctor_and_undo(cli, isolated_home):
     """`claude` is `claude-code` everywhere a tool is named (one registry, canonical names)."""
-    result = cli("setup", "claude", "--offline", "--yes")
+    result = cli("setup", "claude", "claude-code", "--offline", "--yes")  # one tool, named twice
     assert result.exit_code == 0, result.stderr
-    assert "claude-code: wrote ~/.claude/settings.json" in result.stdout
+    assert result.stdout.count("claude-code: wrote ~/.claude/settings.json") == 1
     assert journal(isolated_home)["history"][-1]["tool"] == "claude-code"
     undone = cli("undo", "claude", "--json")
     assert undone.exit_code == 0, undone.stderr

@@ -51,6 +51,16 @@ def aider_name(model_id: str) -> str:
     return f"openai/{model_id}"
 
 
+def model_metadata(model) -> dict | None:
+    """Aider's (litellm's) metadata entry for one model, or None when its context window is unknown."""
+    context = model_context(model)
+    if not context:
+        return None
+    out = model.max_output_tokens or context
+    return {"max_input_tokens": context, "max_output_tokens": out, "max_tokens": out,
+            "input_cost_per_token": 0, "output_cost_per_token": 0, "litellm_provider": "openai", "mode": "chat"}
+
+
 class Aider(Integration):
     name = "aider"
     version_program = "aider"
@@ -139,16 +149,8 @@ class Aider(Integration):
             settings.append(Set((Match("name", entry["name"]),), entry))
         files.append(FilePlan(self.settings_path(), "yaml-1.1", tuple(settings)))
 
-        metadata = []
-        for model in request.all_models:
-            context = model_context(model)
-            if not context:
-                continue
-            out = model.max_output_tokens or context
-            metadata.append(Set((aider_name(model.id),), {
-                "max_input_tokens": context, "max_output_tokens": out, "max_tokens": out,
-                "input_cost_per_token": 0, "output_cost_per_token": 0, "litellm_provider": "openai", "mode": "chat",
-            }))
+        metadata = [Set((aider_name(model.id),), entry)
+                    for model in request.all_models if (entry := model_metadata(model)) is not None]
         if metadata:
             files.append(FilePlan(self.metadata_path(), "json", tuple(metadata)))
         notes.append("a .aider.conf.yml (or model settings/metadata file) in a project or git root overrides these")
@@ -288,13 +290,5 @@ def launch_spec(request: LaunchRequest) -> LaunchSpec:
 
 
 def run_metadata(models: list) -> dict:
-    """Aider's (litellm's) model metadata for ``openai/<id>``: the same entries `setup aider` writes."""
-    metadata = {}
-    for model in models:
-        if not model.context_window:
-            continue
-        out = model.max_output_tokens or model.context_window
-        metadata[f"openai/{model.id}"] = {
-            "max_input_tokens": model.context_window, "max_output_tokens": out, "max_tokens": out,
-            "input_cost_per_token": 0, "output_cost_per_token": 0, "litellm_provider": "openai", "mode": "chat"}
-    return metadata
+    """The metadata file for one `run`: the same entries `setup aider` writes."""
+    return {aider_name(m.id): entry for m in models if (entry := model_metadata(m)) is not None}

@@ -46,10 +46,10 @@ def models_file(size: int) -> str:
 
 
 def plan_once(home: Path) -> float:
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
     from bytespike_cli.gateway import Model
-    from bytespike_cli.integrations.base import SetupRequest
-    from bytespike_cli.integrations.engine import Engine, diff
+    from bytespike_cli.tools.base import SetupRequest
+    from bytespike_cli.setup.engine import Engine, diff
 
     chat = Model(id="claude-sonnet-4-6", family="claude", context_window=200000, max_output_tokens=64000, capabilities=("tool_use",))
     request = SetupRequest(profile="default", base_url="https://llm.bytespike.ai", chat_models=(chat,),
@@ -58,7 +58,7 @@ def plan_once(home: Path) -> float:
 
     yaml_format._PARSED.clear()  # every run starts cold, as a new `bytespike setup` process does
     start = time.perf_counter()
-    tool = integrations.get("continue")
+    tool = registry.get("continue")
     plan = tool.plan(request)
     changes = Engine(home / "state").changes(plan)
     diff(changes, plan.secrets)

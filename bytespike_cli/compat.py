@@ -1,6 +1,6 @@
 """Which version of each tool is installed, and whether the real-client suite verified that version.
 
-The ranges below are the oldest and newest pins of ``tests/realclients/clients.lock`` (a test keeps
+The ranges (each tool module's ``verified_versions``) are the oldest and newest pins of ``tests/realclients/clients.lock`` (a test keeps
 the two in step): the suite ran ``bytespike setup``, ``run``, the proxy, ``--remove`` and ``doctor``
 against those exact releases. Outside the range bytespike still writes what it knows, and says that
 this version was not checked. Core only: returns data, never prints.
@@ -16,22 +16,24 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Mapping
 
-# tool (integrations registry name) -> (oldest, newest) release verified by tests/realclients
-VERIFIED: dict[str, tuple[str, str]] = {
-    "claude-code": ("2.1.197", "2.1.332"),
-    "codex": ("0.133.0", "0.171.0"),
-    "continue": ("1.5.47", "1.5.47"),
-    "cline": ("3.0.65", "3.0.65"),
-    "aider": ("0.86.2", "0.86.2"),
-}
-# the command-line program whose `--version` names the release (Continue: its CLI, `cn`)
-PROGRAMS: dict[str, str] = {
-    "claude-code": "claude",
-    "codex": "codex",
-    "continue": "cn",
-    "cline": "cline",
-    "aider": "aider",
-}
+
+
+def verified() -> dict[str, tuple[str, str]]:
+    """tool -> (oldest, newest) release verified by tests/realclients (each tool module states its own)."""
+    return {name: cls.verified_versions for name, cls in _tool_classes() if cls.verified_versions}
+
+
+def programs() -> dict[str, str]:
+    """tool -> the command-line program whose ``--version`` names the release."""
+    return {name: cls.version_program for name, cls in _tool_classes() if cls.version_program}
+
+
+def _tool_classes():
+    from bytespike_cli import tools
+
+    return [(name, tools.tool_class(name)) for name in tools.names()]
+
+
 _VERSION = re.compile(r"(\d+)\.(\d+)\.(\d+)")
 
 
@@ -77,8 +79,10 @@ class ToolVersion:
 
 def installed_version(tool: str, env: Mapping[str, str] | None = None, timeout: float = 10.0) -> ToolVersion:
     """``PROGRAM --version`` of one tool (never raises: a tool that hangs or fails has no version)."""
-    program = PROGRAMS.get(tool)
-    verified = VERIFIED.get(tool)
+    from bytespike_cli import tools
+
+    cls = tools.tool_class(tool)
+    program, verified = cls.version_program, cls.verified_versions
     if program is None:
         return ToolVersion(tool, None, None, verified)
     environ = dict(env if env is not None else os.environ)

@@ -9,7 +9,7 @@ window, Aider warns "Unknown context window size", and Zed, Continue, Cline and 
 So: the first known field wins; failing that, the per-model table of gateway-api.md §6.1 (the docs'
 figures, "128K" read as 128000); failing that, nothing. ``source`` says which, so setup can tell.
 This module is the only place limits are read (``gateway.Model.from_api`` calls it); it imports
-nothing heavy, so integrations may use it too.
+nothing heavy, so tool modules may use it too.
 """
 
 from __future__ import annotations

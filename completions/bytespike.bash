@@ -130,7 +130,7 @@ _bytespike_arguments() {
         "profiles get") echo "@profiles" ;;
         "profiles set") echo "@profiles" ;;
         "profiles use") echo "@profiles" ;;
-        "run") echo "claude codex aider" ;;
+        "run") echo "aider claude-code codex" ;;
         "setup") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
         "undo") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
         "warm") echo "@models" ;;

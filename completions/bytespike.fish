@@ -110,7 +110,7 @@ complete -c bytespike -n '__fish_seen_subcommand_from proxy' -l token -r -d 'Sec
 complete -c bytespike -n '__fish_seen_subcommand_from proxy' -l allow-origin -r -d 'A browser page origin allowed to use the proxy (repeatable).'
 complete -c bytespike -n '__fish_seen_subcommand_from proxy' -l quiet -s q -d 'Hide progress and hints; errors still show.'
 complete -c bytespike -n '__fish_seen_subcommand_from proxy' -l help -s h -d 'Show help and exit.'
-complete -c bytespike -n '__fish_seen_subcommand_from run' -a 'claude codex aider'
+complete -c bytespike -n '__fish_seen_subcommand_from run' -a 'aider claude-code codex'
 complete -c bytespike -n '__fish_seen_subcommand_from run' -l env-only -d 'Run any command with OPENAI_BASE_URL/OPENAI_API_KEY/ANTHROPIC_BASE_URL/ANTHROPIC_API_KEY set.'
 complete -c bytespike -n '__fish_seen_subcommand_from run' -l via-proxy -d 'Go through a running `bytespike proxy` (at http://127.0.0.1:8787 unless --proxy-url says otherwise); the tool gets a placeholder key.'
 complete -c bytespike -n '__fish_seen_subcommand_from run' -l proxy-url -r -d 'Where that proxy listens: a URL, host:port or a port (implies --via-proxy).'

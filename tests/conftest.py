@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REAL_HOME = Path(os.path.expanduser("~")).resolve()
+from tests.home_guard import REAL_HOME_GUARD
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +33,15 @@ def isolated_home(tmp_path_factory, monkeypatch):
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    yield home
-    assert Path(os.path.expanduser("~")).resolve() != REAL_HOME
+    REAL_HOME_GUARD.touched.clear()
+    REAL_HOME_GUARD.active = True
+    try:
+        yield home
+    finally:
+        REAL_HOME_GUARD.active = False
+    if REAL_HOME_GUARD.touched:
+        pytest.fail("the test touched the real home: " + "; ".join(dict.fromkeys(REAL_HOME_GUARD.touched)),
+                    pytrace=False)
 
 
 @pytest.fixture

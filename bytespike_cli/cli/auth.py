@@ -131,7 +131,7 @@ def credentials_clean(raw: str) -> str:
 
 def _refresh_key_copies(profile: str, previous: str | None, secret: str) -> None:
     """A new key for a profile: the copies that setups wrote into tools' files follow (issue 10)."""
-    from bytespike_cli.integrations.keysync import refresh_key_copies
+    from bytespike_cli.setup.keysync import refresh_key_copies
 
     for item in refresh_key_copies(profile, previous, secret):
         if item.problem:
@@ -188,9 +188,9 @@ def logout(
 
 def _tools_using(profile: str) -> list[tuple[str, str]]:
     """Titles of tools whose bytespike setup (still in place) names ``profile``, from setup's journal."""
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
     from bytespike_cli.errors import BytespikeError
-    from bytespike_cli.integrations.engine import Engine
+    from bytespike_cli.setup.engine import Engine
 
     engine = Engine()
     try:
@@ -204,7 +204,7 @@ def _tools_using(profile: str) -> list[tuple[str, str]]:
         try:
             if not engine.still_configured(tool):
                 continue
-            title = integrations.get(tool).title
+            title = registry.get(tool).title
         except BytespikeError:
             title = tool
         found.append((tool, title))

@@ -49,9 +49,9 @@ def _value_kind(param, path: tuple[str, ...]) -> str:
             from bytespike_cli.runner import TOOLS
 
             return " ".join(TOOLS)
-        from bytespike_cli import integrations
+        from bytespike_cli import tools as registry
 
-        return " ".join(integrations.names())
+        return " ".join(registry.names())
     if name == "shell":
         return "bash zsh fish"
     if name == "setting":

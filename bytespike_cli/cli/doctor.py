@@ -44,10 +44,10 @@ _AREAS = {"network": "Network path to the gateway", "key": "Key and account", "t
 def _title(area: str) -> str:
     if area in _AREAS:
         return _AREAS[area]
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     try:
-        return integrations.get(area).title
+        return registry.get(area).title
     except Exception:
         return area
 

@@ -1,7 +1,7 @@
 """bytespike setup / undo / tools: point editors and AI tools at ByteSpike, reversibly.
 
-The command bodies only resolve options, call the integrations + engine, and render. Heavy imports
-(httpx via the gateway client, questionary, the integrations) happen inside the functions.
+The command bodies only resolve options, call the tools + engine, and render. Heavy imports
+(httpx via the gateway client, questionary, the tool modules) happen inside the functions.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bytespike_cli.cli._options import JsonOpt, OfflineOpt, ProfileOpt
 from bytespike_cli.errors import BytespikeError, ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from bytespike_cli.integrations.base import Integration, Plan
+    from bytespike_cli.tools.base import Integration, Plan
 
 
 class KeyMode(str, Enum):
@@ -117,7 +117,7 @@ _TIERS = ("opus", "sonnet", "haiku")
 def model_slots(plan: "Plan", catalogue_ids: set[str]) -> list[str]:
     """Every place the plan puts a model id, said plainly — including where a slot gets a model of
     another tier (Claude Code's Opus slot gets the chat model when no Opus model was chosen)."""
-    from bytespike_cli.integrations.base import Set
+    from bytespike_cli.tools.base import Set
 
     found: list[str] = []
 
@@ -197,11 +197,11 @@ def _pick_tools() -> list[str]:
     """With no tool named on a terminal: a checklist of the tools, the installed ones ticked."""
     import questionary
 
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     choices = []
-    for name in integrations.names():
-        detection = integrations.get(name).detect()
+    for name in registry.names():
+        detection = registry.get(name).detect()
         label = f"{detection.title} ({'installed' if detection.installed else 'not found'})"
         choices.append(questionary.Choice(label, value=name, checked=detection.installed))
     picked = questionary.checkbox("Set up which tools for ByteSpike?", choices=choices).ask()
@@ -304,7 +304,7 @@ def _render_recovered(messages: tuple[str, ...]) -> None:
 def _changes_or_ask(engine, tool: "Integration", plan: "Plan", *, replace: bool, yes: bool, dry_run: bool):
     """The plan's changes; an entry with bytespike's name that the user made is never merged into silently:
     on a terminal we ask, otherwise (or with --yes) the NameCollision stands (hint: rename or --replace)."""
-    from bytespike_cli.integrations.engine import NameCollision
+    from bytespike_cli.setup.engine import NameCollision
 
     try:
         return engine.changes(plan, replace=replace), replace
@@ -348,8 +348,8 @@ def setup(
     json_out: JsonOpt = False,
 ) -> None:
     """Point editors and AI tools at ByteSpike: reversible, comment-preserving edits of their settings."""
-    from bytespike_cli import integrations
-    from bytespike_cli.integrations.engine import Engine, diff
+    from bytespike_cli import tools as registry
+    from bytespike_cli.setup.engine import Engine, diff
 
     if list_tools:
         _list(profile, json_out)
@@ -363,15 +363,15 @@ def setup(
                 return
         else:
             raise UsageError("name the tool(s) to set up",
-                             f"e.g. `bytespike setup claude-code`; tools: {', '.join(integrations.names())}")
-    chosen = [integrations.get(name) for name in names]
+                             f"e.g. `bytespike setup claude-code`; tools: {', '.join(registry.names())}")
+    chosen = list({tool.name: tool for tool in map(registry.get, names)}.values())  # `claude` is `claude-code`
     engine = Engine()
 
     if remove:
         _remove(chosen, engine, dry_run=dry_run, yes=yes, json_out=json_out)
         return
 
-    from bytespike_cli.integrations.base import SetupRequest, key_command
+    from bytespike_cli.tools.base import SetupRequest, key_command
     from bytespike_cli.settings import resolve
 
     resolved = resolve(profile, offline=_offline(ctx, offline))
@@ -394,7 +394,7 @@ def setup(
             if plan.files:  # which source the written context windows came from, when not the catalogue's
                 from dataclasses import replace as with_fields  # `replace` is the --replace option here
 
-                from bytespike_cli.integrations.base import context_notes
+                from bytespike_cli.tools.base import context_notes
 
                 plan = with_fields(plan, notes=plan.notes + context_notes(request.all_models))
         except BytespikeError as exc:
@@ -498,7 +498,7 @@ def setup(
 
 
 def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -> None:
-    from bytespike_cli.integrations.engine import diff
+    from bytespike_cli.setup.engine import diff
 
     reports = []
     pending = []
@@ -548,8 +548,8 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
 
 
 def _list(profile: str | None, json_out: bool) -> None:
-    from bytespike_cli import integrations
-    from bytespike_cli.integrations.engine import Engine
+    from bytespike_cli import tools as registry
+    from bytespike_cli.setup.engine import Engine
 
     engine = Engine()
     try:
@@ -559,8 +559,8 @@ def _list(profile: str | None, json_out: bool) -> None:
         journal_ok = False
         _ui.warn(f"{exc.message}; listing without it (hint: {exc.hint})")
     rows = []
-    for name in integrations.names():
-        tool = integrations.get(name)
+    for name in registry.names():
+        tool = registry.get(name)
         try:
             detection = tool.detect()
             problem = None
@@ -647,16 +647,17 @@ def undo(
     json_out: JsonOpt = False,
 ) -> None:
     """Restore the files of the last setup, byte for byte, from bytespike's backups."""
-    from bytespike_cli import integrations
-    from bytespike_cli.integrations.engine import Engine
+    from bytespike_cli import tools as registry
+    from bytespike_cli.setup.engine import Engine
 
     if tool is not None:
-        integrations.get(tool)  # an unknown name is a usage error, not "nothing to undo"
+        registry.get(tool)  # an unknown name is a usage error, not "nothing to undo"
+        tool = registry.canonical(tool)  # `claude` is `claude-code`
     engine = Engine()
 
     def guard(name: str) -> None:
-        if name in integrations.REGISTRY:
-            engine.guard(integrations.get(name))
+        if name in registry.REGISTRY:
+            engine.guard(registry.get(name))
 
     preview = engine.undo(tool, force=force, dry_run=True, guard=guard)
     if preview is None:

@@ -5,7 +5,7 @@ Areas, in the order a problem is best found:
 - key: where bytespike's key comes from, its format, whether the gateway accepts it, balance and
   limits (the live part is ``verify.run_checks``, shared with ``bytespike verify``);
 - one area per tool: what the tool will *effectively* use, resolved the way the tool resolves it
-  (``effective/``), then a free ``/v1/models`` with exactly that URL and key, the configured models
+  (each tool's ``resolve`` in ``tools/``, on the generic ``effective.Context``), then a free ``/v1/models`` with exactly that URL and key, the configured models
   against the key's catalogue, and with ``chat=True`` one tiny billed request on the tool's own wire.
 
 Core only: returns findings, never prints.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from bytespike_cli.doctor.effective import RESOLVERS, Context
+from bytespike_cli.doctor.effective import Context
 from bytespike_cli.doctor.findings import Finding, Report, fail, info, skip, warn
 from bytespike_cli.errors import BytespikeError, UsageError
 from bytespike_cli.settings import Resolved
@@ -25,15 +25,16 @@ __all__ = ["Context", "Finding", "Report", "run_doctor", "tool_names"]
 
 def tool_names(wanted: Iterable[str] | None, ctx: Context) -> list[tuple[str, bool]]:
     """(tool, named explicitly) for the named tools, or every installed tool."""
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
-    names = list(wanted or ())
-    for name in names:
-        integrations.get(name)  # UsageError (exit 2) with a suggestion for an unknown name
+    names = []
+    for name in wanted or ():
+        registry.get(name)  # UsageError (exit 2) with a suggestion for an unknown name
+        names.append(registry.canonical(name))  # `claude` is `claude-code`
     if names:
         return [(n, True) for n in dict.fromkeys(names)]
     found = []
-    for name in integrations.names():
+    for name in registry.names():
         try:
             installed = ctx.integration(name).detect().installed
         except BytespikeError:
@@ -76,7 +77,7 @@ def run_doctor(resolved: Resolved, tools: Iterable[str] | None = None, *, chat: 
                                                             f"({detection.evidence})"))
             else:
                 findings.extend(_version_findings(name, ctx))
-                for eff in RESOLVERS[name](ctx):
+                for eff in integration.resolve(ctx):
                     findings.extend(assess(eff, ctx, chat=chat, cache=cache))
         except UsageError:
             raise

@@ -13,7 +13,7 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
-from bytespike_cli.doctor.effective.common import ANTHROPIC, Context, Effective, winner
+from bytespike_cli.doctor.effective import ANTHROPIC, Context, Effective, winner
 from bytespike_cli.doctor.findings import Finding, fail, info, ok, skip, warn
 from bytespike_cli.errors import BytespikeError, ExitCode
 from bytespike_cli.redact import KEY_PREFIX, mask_key

@@ -319,9 +319,9 @@ def test_tools_table_fits_80_columns(cli, isolated_home, monkeypatch):
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines), result.stdout
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
-    for name in integrations.names():
+    for name in registry.names():
         assert any(line.startswith(name + " ") for line in lines), name
     assert any(line.rstrip().endswith("/") for line in lines)  # a long path is broken after a separator
     assert "? (see below)" in result.stdout and "codex:" in result.stderr and "not valid TOML" in result.stderr
@@ -347,3 +347,15 @@ def test_undo_after_remove_says_there_was_nothing_left(cli, isolated_home):
     assert result.exit_code == 0
     assert "nothing to undo" in result.stdout and "already taken out with --remove" in result.stdout
     assert "undid" not in result.stderr
+
+
+def test_aliases_name_the_same_tool_in_setup_doctor_and_undo(cli, isolated_home):
+    """`claude` is `claude-code` everywhere a tool is named (one registry, canonical names)."""
+    result = cli("setup", "claude", "claude-code", "--offline", "--yes")  # one tool, named twice
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.count("claude-code: wrote ~/.claude/settings.json") == 1
+    assert journal(isolated_home)["history"][-1]["tool"] == "claude-code"
+    undone = cli("undo", "claude", "--json")
+    assert undone.exit_code == 0, undone.stderr
+    assert json.loads(undone.stdout)["tools"] == ["claude-code"]
+    assert not claude_settings(isolated_home).exists()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bytespike_cli.compat import PROGRAMS, VERIFIED, installed_version, parse
+from bytespike_cli.compat import installed_version, parse, programs, verified
 from tests.doctor.conftest import Cli
 
 if sys.version_info >= (3, 11):
@@ -28,6 +28,7 @@ def stand_in(bin_dir: Path, program: str, output: str) -> None:
 def test_verified_ranges_are_the_lock_file_pins():
     """The ranges bytespike shows are exactly what the real-client suite runs: oldest and newest pin."""
     lock = tomllib.loads(LOCK.read_text(encoding="utf-8"))
+    VERIFIED, PROGRAMS = verified(), programs()
     assert set(lock) == set(VERIFIED) == set(PROGRAMS)
     for tool, spec in lock.items():
         versions = sorted(spec["versions"], key=parse)

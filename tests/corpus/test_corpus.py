@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from bytespike_cli import integrations
+from bytespike_cli import tools as registry
 from bytespike_cli.formats.common import Match, data_get
 from bytespike_cli.formats.jsonc import parse as parse_jsonc
-from bytespike_cli.integrations.base import Delete, Set
+from bytespike_cli.tools.base import Delete, Set
 from bytespike_cli.gateway import Model
-from bytespike_cli.integrations.base import SetupRequest
-from bytespike_cli.integrations.engine import Engine
+from bytespike_cli.tools.base import SetupRequest
+from bytespike_cli.setup.engine import Engine
 
 KEY = "sk-byts-CORPUSKEY0123456789abcdefWXYZ"
 SONNET = Model(id="claude-sonnet-4-6", family="claude", context_window=200000, max_output_tokens=8192,
@@ -104,7 +104,7 @@ def test_the_corpus_is_big_enough():
 @pytest.mark.parametrize("source", CORPUS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_setup_remove_undo_on_a_real_file(source, isolated_home):
     name = source.parent.name
-    tool = integrations.get(name)
+    tool = registry.get(name)
     path = place(tool, source)
     original = path.read_bytes()
     before = tool_reads(name, original)

@@ -18,23 +18,13 @@ from bytespike_cli.fakegateway import TEST_KEYS
 
 
 def build_app() -> typer.Typer:
-    """The real root app when the lead has mounted our commands; else one built the same way."""
+    """The real root app, as `bytespike` runs it: a command that is not mounted fails here, not silently."""
     from bytespike_cli.cli import app as root_module
 
     mounted = {c.name for c in root_module.app.registered_commands}
-    if {"doctor", "run", "usage", "balance"} <= mounted:
-        return root_module.app
-    from bytespike_cli.cli.account import balance, usage
-    from bytespike_cli.cli.doctor import doctor
-    from bytespike_cli.cli.run import run
-
-    app = typer.Typer(cls=root_module.ErrorBoundaryGroup, pretty_exceptions_enable=False, no_args_is_help=True)
-    app.callback()(root_module.root)
-    app.command("doctor")(doctor)
-    app.command("run", context_settings={"allow_extra_args": True, "allow_interspersed_args": False})(run)
-    app.command("usage")(usage)
-    app.command("balance")(balance)
-    return app
+    missing = {"doctor", "run", "usage", "balance"} - mounted
+    assert not missing, f"not mounted in the root CLI: {sorted(missing)}"
+    return root_module.app
 
 
 class Cli:

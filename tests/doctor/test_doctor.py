@@ -40,6 +40,15 @@ def test_claude_code_set_up_right_passes_with_its_effective_settings(cli, use_ke
     assert "✓" in text and "✗" not in text and key not in text
 
 
+
+def test_an_alias_is_checked_under_the_canonical_name(cli, use_key, gateway, isolated_home):
+    use_key("default")
+    claude_settings(isolated_home, gateway)
+    code, report = cli.doctor_json("claude")
+    assert code == 0
+    assert one(report, "claude-code.probe")["status"] == "ok"
+    assert not [f for f in report["findings"] if f["code"].startswith("claude.")]
+
 def test_shell_api_key_silently_beats_the_helper(cli, use_key, gateway, isolated_home, monkeypatch):
     use_key("default")
     claude_settings(isolated_home, gateway)
@@ -408,7 +417,7 @@ def test_no_tools_installed(cli, use_key):
     (None, False),
 ])
 def test_only_exact_gateway_origins_count_as_bytespike(url, expected):
-    from bytespike_cli.integrations.base import looks_like_bytespike_url
+    from bytespike_cli.tools.base import looks_like_bytespike_url
 
     assert looks_like_bytespike_url(url, ("https://llm.bytespike.ai", "http://127.0.0.1:4000")) is expected
 

@@ -7,36 +7,30 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
 import typer
 from typer.testing import CliRunner
 
-from bytespike_cli.cli import gateway as gateway_cli
-from bytespike_cli.cli.app import ErrorBoundaryGroup
 from bytespike_cli.fakegateway import DEMO_KEY
 
-# Mounted exactly as the root CLI mounts it: app.add_typer(gateway.app, name="gateway").
-LAUNCHER = """
-import typer
-from bytespike_cli.cli.app import ErrorBoundaryGroup
-from bytespike_cli.cli import gateway
-root = typer.Typer(cls=ErrorBoundaryGroup)
-root.add_typer(gateway.app, name="gateway")
-root(prog_name="bytespike")
-"""
+# The installed entry point's module: the root CLI exactly as `bytespike` runs it.
+LAUNCHER = [sys.executable, "-m", "bytespike_cli"]
 READY = re.compile(r"offline gateway ready: (http://127\.0\.0\.1:\d+) .* key (sk-byts-\S+)")
 
 
 def _root() -> typer.Typer:
-    root = typer.Typer(cls=ErrorBoundaryGroup)
-    root.add_typer(gateway_cli.app, name="gateway")
-    return root
+    """The real root app: if `gateway` were not mounted, every test here fails."""
+    from bytespike_cli.cli.app import app
+
+    assert "gateway" in {g.name for g in app.registered_groups}, "`gateway` is not mounted in the root CLI"
+    return app
 
 
 def _start(*args: str, command=None) -> tuple[subprocess.Popen, re.Match]:
-    command = command or [sys.executable, "-c", LAUNCHER]
+    command = command or LAUNCHER
     proc = subprocess.Popen([*command, "gateway", "serve", "--port", "0", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     line = proc.stdout.readline()
@@ -76,12 +70,10 @@ def test_serve_with_a_fault_and_cold_start():
         proc.communicate(timeout=10)
 
 
-def test_the_root_cli_once_mounted():
-    from bytespike_cli.cli.app import app
-
-    if "gateway" not in {g.name for g in app.registered_groups}:
-        pytest.skip("the lead has not mounted `gateway` in the root CLI yet")
-    proc, match = _start(command=[sys.executable, "-m", "bytespike_cli"])
+def test_the_installed_entry_point_serves():
+    bytespike = Path(sys.executable).with_name("bytespike")
+    assert bytespike.is_file(), "the `bytespike` entry point is not installed next to this Python"
+    proc, match = _start(command=[str(bytespike)])
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=10)
     assert proc.returncode == 0

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from bytespike_cli.formats import open_document
 from bytespike_cli.formats.common import data_set
-from bytespike_cli.integrations.base import FilePlan, Integration, Plan, Set
-from bytespike_cli.integrations.engine import Engine
+from bytespike_cli.tools.base import FilePlan, Integration, Plan, Set
+from bytespike_cli.setup.engine import Engine
 
 KEY = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=6)
 SCALAR = st.one_of(st.integers(-1000, 1000), st.booleans(), st.text(alphabet="abc xyz-_./", max_size=8))

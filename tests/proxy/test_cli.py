@@ -16,8 +16,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from bytespike_cli.cli.app import ErrorBoundaryGroup
-from bytespike_cli.cli.proxy import proxy as proxy_command
 from bytespike_cli.fakegateway import FAULT_HEADER
 
 from .conftest import CANARY, connect, exchange, free_port, read_response, request_bytes
@@ -26,19 +24,11 @@ READY = re.compile(r"OpenAI (http://127\.0\.0\.1:(\d+))/v1")
 
 
 def _cli_app() -> typer.Typer:
-    """The root app once the lead mounts ``proxy``; until then the same command under the same error boundary."""
+    """The real root app, as `bytespike` runs it: if ``proxy`` were not mounted, these tests fail."""
     from bytespike_cli.cli.app import app
 
-    if any(c.name == "proxy" for c in app.registered_commands):
-        return app
-    local = typer.Typer(cls=ErrorBoundaryGroup, pretty_exceptions_enable=False)
-    local.command("proxy")(proxy_command)
-
-    @local.callback()
-    def root() -> None:
-        pass
-
-    return local
+    assert any(c.name == "proxy" for c in app.registered_commands), "`proxy` is not mounted in the root CLI"
+    return app
 
 
 def test_a_non_loopback_host_without_a_token_refuses_to_start(monkeypatch):

@@ -27,7 +27,7 @@ from tests.realclients.conftest import (
 
 PINS = pins()
 IDS = [f"{tool}-{version}" for tool, version in PINS]
-# The Cline CLI asks for 32000 output tokens whatever it is told (see integrations/cline.py): give it a model
+# The Cline CLI asks for 32000 output tokens whatever it is told (see tools/cline): give it a model
 # that allows that many. Every other tool takes bytespike's default choice.
 SETUP_ARGS = {"cline": ("--model", "claude-opus-4-8")}
 
@@ -131,13 +131,13 @@ def all_ids(world: World) -> list[str]:
 def test_run_answers_and_writes_no_file(world):
     if world.tool not in RUN_TOOLS:
         pytest.skip(f"`bytespike run` does not launch {world.tool} (its settings live in files only)")
-    from bytespike_cli import integrations
+    from bytespike_cli import tools as registry
 
     prompt = f"run probe {time.monotonic_ns()}"
     outcome = world.bytespike("run", RUN_TOOLS[world.tool], "--", *world.client_argv(prompt)[1:],
                               timeout=180)
     assert_answered(world, prompt, outcome, key=KEY, models=all_ids(world), since=0)
-    tool = integrations.get(world.tool, env=world.env)
+    tool = registry.get(world.tool, env=world.env)
     assert not tool.detect().configured  # the tool's own files do not point at ByteSpike
     journal = world.home / ".bytespike-test" / "state" / "setup" / "journal.json"
     assert not journal.exists() or not json.loads(journal.read_text()).get("history")

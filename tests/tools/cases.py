@@ -1,0 +1,247 @@
+"""Per-tool facts the shared harness needs: a file full of the user's own settings, a broken file, and
+how to recognise our settings in the result. Adding a tool to the harness = adding one ToolCase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import json
+
+from bytespike_cli.formats import open_document
+from bytespike_cli.tools.base import Integration, SetupRequest
+
+from .helpers import GPT, GPT_MINI, HAIKU, SONNET
+
+CLAUDE_RICH = """\
+{
+  "$schema": "https://json.schemastore.org/claude-code-settings.json",
+  "permissions": {
+    "allow": [
+      "Bash(npm run lint)",
+      "Read(~/.zshrc)"
+    ],
+    "deny": ["Read(./.env)"]
+  },
+  "model": "opus",
+  "env": {
+    "DISABLE_TELEMETRY": "1",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL": "claude-sonnet-4-5"
+  },
+  "includeCoAuthoredBy": false,
+  "statusLine": {"type": "command", "command": "~/.claude/statusline.sh"},
+  "hooks": {
+    "PostToolUse": [
+      {"matcher": "Edit", "hooks": [{"type": "command", "command": "prettier --write"}]}
+    ]
+  },
+  "cleanupPeriodDays": 30
+}
+"""
+
+CODEX_RICH = """\
+# my codex config
+model = "o3"   # default model
+approval_policy = "on-request"
+sandbox_mode = "workspace-write"
+
+[mcp_servers.docs]
+command = "npx"
+args = ["-y", "mcp-docs"]   # docs server
+
+[profiles.deep]
+model = "o3-pro"
+model_reasoning_effort = "high"
+
+# terminal UI
+[tui]
+notifications = true
+"""
+
+ZED_RICH = """\
+// Zed settings
+//
+// For information on how to configure Zed, see the Zed documentation.
+{
+  "theme": "One Dark", // my theme
+  "buffer_font_size": 15,
+  "vim_mode": true,
+  /* the agent panel */
+  "agent": {
+    "default_model": {
+      "provider": "anthropic",
+      "model": "claude-sonnet-4"
+    },
+    "always_allow_tool_actions": false,
+  },
+  "language_models": {
+    "openai_compatible": {
+      "local": {"api_url": "http://localhost:1234/v1", "available_models": []}
+    }
+  },
+  "languages": {"Python": {"tab_size": 4}},
+}
+"""
+
+
+AIDER_RICH = """\
+##########################################################
+# Sample .aider.conf.yml
+# Place in your home dir, or at the root of your git repo.
+##########################################################
+
+## Specify the model to use for the main chat
+model: gpt-4o    # my default
+dark-mode: true
+auto-commits: false
+read:
+  - CONVENTIONS.md
+alias:
+  - "fast:gpt-4o-mini"
+"""
+
+
+CONTINUE_RICH = """\
+# Continue config
+name: Local Assistant   # my assistant
+version: 1.0.0
+schema: v1
+models:
+  - name: Llama 3
+    provider: ollama
+    model: llama3.1:8b
+    roles:
+      - chat
+      - edit
+context:
+  - provider: code
+  - provider: docs
+rules:
+  - Always answer in English
+"""
+
+
+@dataclass(frozen=True)
+class ToolCase:
+    name: str
+    fmt: str
+    path: Callable[[Integration], Path]
+    rich: str
+    broken: str
+    broken_line: int
+    check: Callable[[dict, SetupRequest], None]
+    chat: tuple = (SONNET,)
+    fast: object = HAIKU
+    schema: str | None = None
+    comments: bool = True  # the rich file has comments that must survive
+
+
+def check_claude(data: dict, request: SetupRequest) -> None:
+    env = data["env"]
+    assert env["ANTHROPIC_BASE_URL"] == request.base_url  # root, no /v1
+    assert data["model"] == request.chat.id
+    assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == request.fast_model.id
+    assert data["apiKeyHelper"] == "/opt/bytespike/bin/bytespike print-key --profile default"
+    assert "ANTHROPIC_API_KEY" not in env and "ANTHROPIC_AUTH_TOKEN" not in env
+    assert "ANTHROPIC_SMALL_FAST_MODEL" not in env and "ANTHROPIC_MODEL" not in env
+    # Claude Code asks for 32000 output tokens unless told; the gateway refuses more than the model's limit
+    assert env["CLAUDE_CODE_MAX_OUTPUT_TOKENS"] == str(request.chat.max_output_tokens)
+
+
+def check_codex(data: dict, request: SetupRequest) -> None:
+    provider = data["model_providers"]["bytespike"]
+    assert provider["base_url"] == request.base_url + "/v1"
+    assert provider["wire_api"] == "responses"
+    assert provider["name"]
+    assert provider["auth"] == {"command": "/opt/bytespike/bin/bytespike",
+                                "args": ["print-key", "--profile", "default"]}
+    assert not {"env_key", "experimental_bearer_token", "requires_openai_auth"} & set(provider)
+    assert data["model_provider"] == "bytespike" and data["model"] == request.chat.id
+    # no codex on PATH: the fast profile goes to its own file (Codex >= 0.134 refuses a legacy table)
+    assert "bytespike-fast" not in (data.get("profiles") or {})
+    assert "openai" not in data["model_providers"]
+
+
+def check_zed(data: dict, request: SetupRequest) -> None:
+    provider = data["language_models"]["openai_compatible"]["bytespike"]
+    assert provider["api_url"] == request.base_url + "/v1"
+    names = [m["name"] for m in provider["available_models"]]
+    assert names == [m.id for m in request.all_models]
+    for entry, model in zip(provider["available_models"], request.all_models):
+        assert entry["max_tokens"] == model.context_window
+        assert set(entry["capabilities"]) >= {"tools", "images", "parallel_tool_calls", "prompt_cache_key"}
+    assert data["agent"]["default_model"] == {"provider": "bytespike", "model": request.chat.id}
+    assert data["agent"]["thread_summary_model"]["model"] == request.fast_model.id
+    assert "api_key" not in repr(data).lower() and "sk-byts" not in repr(data)
+
+
+def check_aider(data: dict, request: SetupRequest) -> None:
+    from bytespike_cli.tools.aider import Aider
+
+    assert data["openai-api-base"] == request.base_url + "/v1"
+    assert data["model"] == "openai/" + request.chat.id
+    assert data["weak-model"] == "openai/" + request.fast_model.id
+    tool = Aider()
+    # default key mode: the key only in bytespike's own 0600 env-file, which the conf names (issue 10)
+    assert "openai-api-key" not in data and data["env-file"] == str(tool.env_file())
+    assert tool.env_file().read_text() == f"AIDER_OPENAI_API_KEY={request.key}\n"
+    assert oct(tool.env_file().stat().st_mode & 0o777) == "0o600"
+    settings = open_document("yaml", tool.settings_path().read_text(), "s").data
+    allowed = {"name", "edit_format", "weak_model_name", "use_repo_map", "editor_model_name", "editor_edit_format"}
+    assert [s["name"] for s in settings] == ["openai/" + m.id for m in request.all_models]
+    assert all(set(s) <= allowed for s in settings)
+    metadata = json.loads(tool.metadata_path().read_text())
+    assert metadata["openai/" + request.chat.id]["max_input_tokens"] == request.chat.context_window
+    assert metadata["openai/" + request.chat.id]["litellm_provider"] == "openai"
+
+
+def check_continue(data: dict, request: SetupRequest) -> None:
+    from bytespike_cli.tools.continue_ import Continue
+
+    ours = [m for m in data["models"] if m.get("apiBase") == request.base_url + "/v1"]
+    assert [m["model"] for m in ours] == [m.id for m in request.all_models]
+    chat, fast = ours
+    assert chat["roles"] == ["chat", "edit", "apply"] and "autocomplete" not in fast["roles"]
+    assert chat["apiKey"] == "${{ secrets.BYTESPIKE_API_KEY }}"
+    assert chat["defaultCompletionOptions"]["contextLength"] == request.chat.context_window
+    others = [m for m in data["models"] if m not in ours]
+    assert all(m.get("provider") != "openai" for m in others)
+    env = Continue().env_path()
+    assert env.read_text() == f"BYTESPIKE_API_KEY={request.key}\n"
+    assert env.stat().st_mode & 0o777 == 0o600
+
+
+def _claude_path(tool):
+    return tool.settings_path()
+
+
+def _codex_path(tool):
+    return tool.config_path()
+
+
+def _zed_path(tool):
+    return tool.settings_path()
+
+
+def _aider_path(tool):
+    return tool.conf_path()
+
+
+def _continue_path(tool):
+    return tool.yaml_path()
+
+
+CASES = [
+    ToolCase("claude-code", "json", _claude_path, CLAUDE_RICH,
+             '{\n  "model": "opus",\n  "env": {"A": "1",, }\n}\n', 3, check_claude,
+             schema="claude-code-settings.json", comments=False),
+    ToolCase("codex", "toml", _codex_path, CODEX_RICH,
+             'model = "o3"\n\n[profiles.deep\nmodel = "x"\n', 3, check_codex, chat=(GPT,), fast=GPT_MINI),
+    ToolCase("zed", "jsonc", _zed_path, ZED_RICH,
+             '// zed\n{\n  "theme": "One Dark",\n  "vim_mode": tru\n}\n', 4, check_zed),
+    ToolCase("aider", "yaml", _aider_path, AIDER_RICH, "model: gpt-4o\nread: [a, b\ndark-mode: true\n", 3,
+             check_aider, schema="aider-conf-0.82.json"),
+    ToolCase("continue", "yaml", _continue_path, CONTINUE_RICH, "name: x\nversion: 1\n  bad: indent\n", 3,
+             check_continue, schema="continue-config-yaml.json"),
+]

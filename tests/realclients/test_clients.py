@@ -114,7 +114,7 @@ def test_through_the_proxy(world):
         if world.tool in RUN_TOOLS:  # and `bytespike run --via-proxy` for the tools `run` knows
             before = len(model_requests(world.gateway))
             prompt = f"via proxy {time.monotonic_ns()}"
-            outcome = world.run([str(BYTESPIKE), "run", "--via-proxy", base,
+            outcome = world.run([str(BYTESPIKE), "run", "--via-proxy", "--proxy-url", base,
                                  RUN_TOOLS[world.tool], "--", *world.client_argv(prompt)[1:]])
             assert_answered(world, prompt, outcome, key=KEY, models=[m for m in all_ids(world)], since=before)
     finally:

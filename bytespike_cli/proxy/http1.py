@@ -83,27 +83,45 @@ class ChunkedScanner:
 
     def feed(self, data: bytes) -> int:
         state = self.state
+        if state == _DATA_END or state == _TRAILER or self.tail:
+            return self._scan(data, 0)
+        # The hot path (streamed events, however the reads split them): chunk data skipped by count, the
+        # CRLF after it checked inline, bare hex sizes parsed inline; anything else goes to _scan.
+        n = len(data)
         pos = 0
-        if state == _SIZE and not self.tail:
-            # The hot path (one streamed event per read): whole chunks with bare hex sizes, checked inline.
-            n = len(data)
-            find = data.find
-            while True:
-                eol = find(b"\r\n", pos)
-                if eol < 0 or eol - pos > 15:
-                    break
-                line = data[pos:eol]
-                if not line or line.strip(_HEX):
-                    break
-                size = int(line, 16)
-                end = eol + 2 + size
-                if size == 0 or end + 2 > n:
-                    break
-                if data[end:end + 2] != b"\r\n":
-                    raise HeadError("chunk data not followed by CRLF")
-                pos = end + 2
-                if pos == n:
+        if state == _DATA:
+            left = self.left
+            if left >= n:
+                self.left = left - n
+                return -1
+            if left + 2 > n:
+                return self._scan(data, 0)
+            if not data.startswith(b"\r\n", left):
+                raise HeadError("chunk data not followed by CRLF")
+            pos = left + 2
+            self.state = _SIZE
+        find = data.find
+        while pos < n:
+            eol = find(b"\r\n", pos)
+            if eol < 0 or eol - pos > 15:
+                break
+            line = data[pos:eol]
+            if not line or line.strip(_HEX):
+                break
+            size = int(line, 16)
+            if size == 0:
+                break
+            end = eol + 2 + size
+            if end + 2 > n:
+                if end >= n:  # the chunk goes on in the next read
+                    self.state, self.left = _DATA, end - n
                     return -1
+                break  # its CRLF is cut by the end of this read
+            if not data.startswith(b"\r\n", end):
+                raise HeadError("chunk data not followed by CRLF")
+            pos = end + 2
+        else:
+            return -1
         return self._scan(data, pos)
 
     def _scan(self, data: bytes, pos: int) -> int:

@@ -21,7 +21,8 @@ _ESCAPES[ord("\\")] = "\\\\"
 
 
 def printable(text: str) -> str:
-    return text.translate(_ESCAPES)
+    # the common case costs one C call; a backslash is left as is when nothing else needs escaping
+    return text if text.isprintable() else text.translate(_ESCAPES)
 
 
 @dataclass(slots=True)

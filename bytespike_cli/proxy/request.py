@@ -143,7 +143,7 @@ def parse_head(head: bytes) -> RequestHead:
         raise bad("request target")
 
     req = RequestHead(method=method, target=b"", path=b"", header_lines=[])
-    kept: list[tuple[bytes, bytes, bytes]] = []  # (lower name, name, value)
+    kept: list[tuple[bytes, bytes]] = []  # (name, value) as sent
     connection: list[bytes] = []
     te = cl = None
     roles = _ROLES
@@ -152,7 +152,7 @@ def parse_head(head: bytes) -> RequestHead:
         if role is None:
             role = _role_of(name)
         if role == _KEEP:
-            kept.append((name.lower(), name, value))
+            kept.append((name, value))
         elif role == _HOST:
             if req.host is not None:
                 raise bad("more than one Host header")
@@ -161,12 +161,12 @@ def parse_head(head: bytes) -> RequestHead:
             if cl is not None or CONTENT_LENGTH.match(value) is None:
                 raise bad("Content-Length")
             cl = int(value)
-            kept.append((b"content-length", name, value))
+            kept.append((name, value))
         elif role == _TE:
             if te is not None:
                 raise bad("more than one Transfer-Encoding header")
             te = value
-            kept.append((b"transfer-encoding", name, value))
+            kept.append((name, value))
         elif role == _CONN:
             connection.extend(t.strip().lower() for t in value.split(b","))
         elif role == _CRED:
@@ -177,13 +177,13 @@ def parse_head(head: bytes) -> RequestHead:
             req.warm = value
         elif role == _ORIGIN:
             req.origin = value
-            kept.append((b"origin", name, value))
+            kept.append((name, value))
         elif role == _FETCH:
             req.fetch_site = value
-            kept.append((b"sec-fetch-site", name, value))
+            kept.append((name, value))
         elif role == _VIA:
             req.via = value if req.via is None else req.via + b", " + value
-            kept.append((b"via", name, value))
+            kept.append((name, value))
         # _HOP: hop-by-hop, never forwarded
     if req.host is None:
         raise bad("no Host header")
@@ -193,7 +193,7 @@ def parse_head(head: bytes) -> RequestHead:
         raise Refused(400, "bad_request", "bytespike proxy: malformed request (Connection names a framing header)")
     req.keep_alive = b"close" not in connection
     if nominated:
-        kept = [k for k in kept if k[0] not in nominated]
+        kept = [k for k in kept if k[0].lower() not in nominated]
 
     if te is not None:
         if cl is not None:
@@ -206,7 +206,7 @@ def parse_head(head: bytes) -> RequestHead:
         req.framing, req.length = B_LENGTH, cl
 
     req.path, req.target = normalise_target(target, req.credentials)
-    req.header_lines = [name + b": " + value for _, name, value in kept]
+    req.header_lines = [name + b": " + value for name, value in kept]
     return req
 
 

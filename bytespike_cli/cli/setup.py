@@ -466,90 +466,68 @@ def undo(
     json_out: JsonOpt = False,
 ) -> None:
     """Restore the files of the last setup, byte for byte, from bytespike's backups."""
-    from bytespike_cli import tools as registry
+    from bytespike_cli.setup import flow
     from bytespike_cli.setup.engine import Engine
 
-    if tool is not None:
-        registry.get(tool)  # an unknown name is a usage error, not "nothing to undo"
-        tool = registry.canonical(tool)  # `claude` is `claude-code`
+    tool = flow.undo_target(tool)
     engine = Engine()
-
-    def guard(name: str) -> None:
-        if name in registry.REGISTRY:
-            engine.guard(registry.get(name))
-
+    guard = flow.undo_guard(engine)
     preview = engine.undo(tool, force=force, dry_run=True, guard=guard)
     if preview is None:
-        if json_out:
-            _ui.print_json({"undone": [], "tools": [], "restored": [], "deleted": [], "skipped": [],
-                            "overwritten": [], "dry_run": dry_run})
-        else:
-            removed = _last_action_was_remove(engine, tool)
-            _ui.result("nothing to undo" + (f" for {tool}" if tool else "")
-                       + (f" (the last setup of {removed} was already taken out with --remove)" if removed else ""))
+        _render_nothing_to_undo(engine, tool, dry_run=dry_run, json_out=json_out)
         return
-    restorable = preview.restored or preview.deleted
-    if not dry_run and preview.skipped and restorable and not yes and not json_out and _ui.stdin_is_tty():
-        for path, why in preview.skipped:
-            _ui.warn(f"{_home_relative(path)}: {why}")
-        if not _confirm(f"Restore the {len(preview.restored) + len(preview.deleted)} unchanged file(s) and leave "
-                        "the changed one(s) as they are?"):
-            _declined()
-            return
+    if not dry_run and not yes and not json_out and not _may_undo_unchanged(preview):
+        _declined()
+        return
     result = preview if dry_run else engine.undo(tool, force=force, guard=guard)
     if result is None:  # another process undid it in between
         _ui.result("nothing to undo")
         return
     _render_recovered(result.recovered)
-    refusal = None
-    if result.skipped and not dry_run:
-        from bytespike_cli.errors import FileChanged
-
-        done = len(result.restored) + len(result.deleted)
-        refusal = FileChanged(
-            (f"restored {done} file(s); " if done else "nothing was restored: ")
-            + f"{len(result.skipped)} file(s) changed since bytespike wrote them were left as they are",
-            "look at them first; `bytespike undo --force` restores them too (saving their current bytes first)",
-        )
+    refusal = None if dry_run else flow.undo_refusal(result)
     if json_out:
-        _ui.print_json(error=refusal, data={
-            "undone": list(result.entry_ids) if result.complete and not dry_run else [], "tools": list(result.tools),
-            "restored": [str(p) for p in result.restored], "deleted": [str(p) for p in result.deleted],
-            "skipped": [{"path": str(p), "reason": why} for p, why in result.skipped],
-            "overwritten": [{"path": str(p), "saved_to": str(saved)} for p, saved in result.overwritten],
-            "dry_run": dry_run,
-        })
+        _ui.print_json(error=refusal, data=flow.undo_json(result, dry_run=dry_run))
     else:
-        names = ", ".join(result.tools)
-        verb = "would restore" if dry_run else "restored"
-        for path in result.restored:
-            _ui.result(f"{verb} {_home_relative(path)}")
-        for path in result.deleted:
-            _ui.result(f"{'would remove' if dry_run else 'removed'} {_home_relative(path)} (the setup had created it)")
-        for path, saved in result.overwritten:
-            _ui.warn(f"{_home_relative(path)} had been changed since setup; its bytes are saved in {saved}")
-        for path, why in result.skipped:
-            _ui.warn(f"{'would leave' if dry_run else 'left'} {_home_relative(path)}: {why}")
-        if dry_run:
-            _ui.info("dry run: nothing was changed")
-        elif not result.skipped and not result.restored and not result.deleted:
-            _ui.info(f"nothing left to restore for {names}; the setup is marked as undone")
-        elif not result.skipped:
-            _ui.info(f"undid the last setup of {names}")
+        _render_undo(result, dry_run=dry_run)
     if refusal:
         raise refusal
 
 
-def _last_action_was_remove(engine, tool: str | None) -> str | None:
-    """The tool whose latest journal entry is a --remove (to explain an empty undo), if any."""
-    try:
-        history = engine.load_journal()["history"]
-    except BytespikeError:
-        return None
-    for entry in reversed(history):
-        if tool is not None and entry["tool"] != tool:
-            continue
-        if entry.get("state") == "rolled-back":
-            continue
-        return entry["tool"] if entry["action"] == "remove" else None
-    return None
+def _render_nothing_to_undo(engine, tool: str | None, *, dry_run: bool, json_out: bool) -> None:
+    from bytespike_cli.setup import flow
+
+    if json_out:
+        _ui.print_json(flow.undo_json(None, dry_run=dry_run))
+        return
+    removed = flow.last_action_was_remove(engine, tool)
+    _ui.result("nothing to undo" + (f" for {tool}" if tool else "")
+               + (f" (the last setup of {removed} was already taken out with --remove)" if removed else ""))
+
+
+def _may_undo_unchanged(preview) -> bool:
+    """Some files changed since setup and others did not: on a terminal, ask before restoring only those."""
+    if not (preview.skipped and (preview.restored or preview.deleted) and _ui.stdin_is_tty()):
+        return True
+    for path, why in preview.skipped:
+        _ui.warn(f"{_home_relative(path)}: {why}")
+    return _confirm(f"Restore the {len(preview.restored) + len(preview.deleted)} unchanged file(s) and leave "
+                    "the changed one(s) as they are?")
+
+
+def _render_undo(result, *, dry_run: bool) -> None:
+    names = ", ".join(result.tools)
+    verb = "would restore" if dry_run else "restored"
+    for path in result.restored:
+        _ui.result(f"{verb} {_home_relative(path)}")
+    for path in result.deleted:
+        _ui.result(f"{'would remove' if dry_run else 'removed'} {_home_relative(path)} (the setup had created it)")
+    for path, saved in result.overwritten:
+        _ui.warn(f"{_home_relative(path)} had been changed since setup; its bytes are saved in {saved}")
+    for path, why in result.skipped:
+        _ui.warn(f"{'would leave' if dry_run else 'left'} {_home_relative(path)}: {why}")
+    if dry_run:
+        _ui.info("dry run: nothing was changed")
+    elif not result.skipped and not result.restored and not result.deleted:
+        _ui.info(f"nothing left to restore for {names}; the setup is marked as undone")
+    elif not result.skipped:
+        _ui.info(f"undid the last setup of {names}")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from bytespike_cli.errors import BytespikeError, PermissionDenied, ToolBusy
-from bytespike_cli.setup.engine import ApplyResult, Engine, FileChange, NameCollision, diff
+from bytespike_cli.setup.engine import ApplyResult, Engine, FileChange, NameCollision, UndoResult, diff
 
 if TYPE_CHECKING:
     from bytespike_cli.gateway import Model
@@ -338,3 +338,68 @@ def apply(engine: Engine, to_write: list[PlannedTool], reports: list[ToolReport]
                                         written_files=tuple(result.written), backup=result.entry_id)
         updated.append(entry)
     return updated, (results[0].recovered if results else ())
+
+
+# -- undo ---------------------------------------------------------------------------------------------
+def undo_target(tool: str | None) -> str | None:
+    """The canonical name of the tool to undo (`claude` is `claude-code`); an unknown name is a usage
+    error, not "nothing to undo"."""
+    from bytespike_cli import tools as registry
+
+    if tool is None:
+        return None
+    registry.get(tool)
+    return registry.canonical(tool)
+
+
+def undo_guard(engine: Engine) -> Callable[[str], None]:
+    """The write guard undo runs per tool (a running tool is not written under)."""
+    from bytespike_cli import tools as registry
+
+    def guard(name: str) -> None:
+        if name in registry.REGISTRY:
+            engine.guard(registry.get(name))
+
+    return guard
+
+
+def undo_refusal(result: "UndoResult") -> BytespikeError | None:
+    """The error an undo that left changed files alone ends with (after saying what it did)."""
+    if not result.skipped:
+        return None
+    from bytespike_cli.errors import FileChanged
+
+    done = len(result.restored) + len(result.deleted)
+    return FileChanged(
+        (f"restored {done} file(s); " if done else "nothing was restored: ")
+        + f"{len(result.skipped)} file(s) changed since bytespike wrote them were left as they are",
+        "look at them first; `bytespike undo --force` restores them too (saving their current bytes first)",
+    )
+
+
+def undo_json(result: "UndoResult | None", *, dry_run: bool) -> dict[str, Any]:
+    if result is None:
+        return {"undone": [], "tools": [], "restored": [], "deleted": [], "skipped": [], "overwritten": [],
+                "dry_run": dry_run}
+    return {
+        "undone": list(result.entry_ids) if result.complete and not dry_run else [], "tools": list(result.tools),
+        "restored": [str(p) for p in result.restored], "deleted": [str(p) for p in result.deleted],
+        "skipped": [{"path": str(p), "reason": why} for p, why in result.skipped],
+        "overwritten": [{"path": str(p), "saved_to": str(saved)} for p, saved in result.overwritten],
+        "dry_run": dry_run,
+    }
+
+
+def last_action_was_remove(engine: Engine, tool: str | None) -> str | None:
+    """The tool whose latest journal entry is a --remove (to explain an empty undo), if any."""
+    try:
+        history = engine.load_journal()["history"]
+    except BytespikeError:
+        return None
+    for entry in reversed(history):
+        if tool is not None and entry["tool"] != tool:
+            continue
+        if entry.get("state") == "rolled-back":
+            continue
+        return entry["tool"] if entry["action"] == "remove" else None
+    return None

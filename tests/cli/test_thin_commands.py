@@ -26,8 +26,6 @@ ALLOWED = {
     "doctor.py::doctor",
     "run.py::run",
     "setup.py::_list",
-    "setup.py::undo",
-
     "warm.py::warm",
 }
 

@@ -16,7 +16,7 @@ import typer
 
 from bytespike_cli.cli import _ui
 from bytespike_cli.cli._options import JsonOpt, OfflineOpt, ProfileOpt
-from bytespike_cli.errors import BytespikeError, ExitCode, UsageError
+from bytespike_cli.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from bytespike_cli.setup.flow import PlannedTool, ToolReport
@@ -367,53 +367,18 @@ def _remove(chosen: list, engine, *, dry_run: bool, yes: bool, json_out: bool) -
 
 
 def _list(profile: str | None, json_out: bool) -> None:
-    from bytespike_cli import tools as registry
-    from bytespike_cli.setup.engine import Engine
+    from bytespike_cli.setup.flow import list_tools
 
-    engine = Engine()
-    try:
-        engine.load_journal()
-        journal_ok = True
-    except BytespikeError as exc:  # listing still works, from the tools' own files
-        journal_ok = False
-        _ui.warn(f"{exc.message}; listing without it (hint: {exc.hint})")
-    rows = []
-    for name in registry.names():
-        tool = registry.get(name)
-        try:
-            detection = tool.detect()
-            problem = None
-        except BytespikeError as exc:  # a broken settings file: say so, keep listing
-            detection, problem = None, exc.message
-        if detection is None:
-            rows.append({"tool": name, "title": tool.title, "installed": None, "files": [str(p) for p in tool.files()],
-                         "configured": None, "profile": None, "problem": problem})
-            continue
-        data = detection.to_json()
-        if journal_ok:
-            try:
-                data["configured"] = detection.configured or engine.still_configured(name)
-            except BytespikeError:
-                pass
-            if data["configured"] and not detection.profile:
-                data["profile"] = engine.owned_profile(name)
-        data["problem"] = None
-        rows.append(data)
-    from bytespike_cli.compat import installed_versions
-
-    versions = installed_versions([row["tool"] for row in rows])
-    for row in rows:
-        found = versions[row["tool"]]
-        row.update(found.to_json())
-    if profile:
-        for row in rows:
-            row["configured_for_requested_profile"] = bool(row["configured"]) and row["profile"] in (profile, None)
+    listing = list_tools(profile)
+    if listing.journal_problem is not None:
+        problem = listing.journal_problem
+        _ui.warn(f"{problem.message}; listing without it (hint: {problem.hint})")
     if json_out:
-        _ui.print_json({"tools": rows})
+        _ui.print_json({"tools": list(listing.rows)})
         return
     tty = _ui.is_tty()
     table_rows = []
-    for row in rows:
+    for row in listing.rows:
         if row.get("problem"):
             state = "? (see below)"
         elif row["configured"]:
@@ -427,12 +392,11 @@ def _list(profile: str | None, json_out: bool) -> None:
     # TOOL, INSTALLED, VERSION and BYTESPIKE stay whole; FILES gets the rest of the line (paths fold on a terminal)
     _ui.table([("TOOL", "left", 0), ("INSTALLED", "left", 0), ("VERSION", "left", 0), ("BYTESPIKE", "left", 0),
                ("FILES", "left", 1)], table_rows, fold="FILES")
-    for row in rows:
+    for row in listing.rows:
         if row.get("problem"):
             _ui.warn(f"{row['tool']}: {row['problem']}")
-        warning = versions[row["tool"]].warning()
-        if warning:
-            _ui.warn(f"{row['tool']}: {warning}")
+        if row["tool"] in listing.version_warnings:
+            _ui.warn(f"{row['tool']}: {listing.version_warnings[row['tool']]}")
 
 
 def _fold_path(path: str, width: int) -> list[str]:

@@ -403,3 +403,54 @@ def last_action_was_remove(engine: Engine, tool: str | None) -> str | None:
             continue
         return entry["tool"] if entry["action"] == "remove" else None
     return None
+
+
+# -- listing (`bytespike tools`, `setup --list`) ---------------------------------------------------------
+@dataclass(frozen=True)
+class ToolListing:
+    """Each tool's row (installed, version, files, configured and for which profile), in registry order.
+
+    ``journal_problem``: the journal could not be read, so the rows come from the tools' own files only;
+    ``version_warnings``: per tool, why its installed version is outside the verified range (if it is)."""
+
+    rows: tuple[dict[str, Any], ...]
+    journal_problem: BytespikeError | None
+    version_warnings: dict[str, str]
+
+
+def list_tools(profile: str | None) -> ToolListing:
+    from bytespike_cli import tools as registry
+    from bytespike_cli.compat import installed_versions
+
+    engine = Engine()
+    journal_problem = None
+    try:
+        engine.load_journal()
+    except BytespikeError as exc:  # listing still works, from the tools' own files
+        journal_problem = exc
+    rows = [_tool_row(engine, registry.get(name), journal_ok=journal_problem is None) for name in registry.names()]
+    versions = installed_versions([row["tool"] for row in rows])
+    for row in rows:
+        row.update(versions[row["tool"]].to_json())
+        if profile:
+            row["configured_for_requested_profile"] = bool(row["configured"]) and row["profile"] in (profile, None)
+    warnings = {name: found.warning() for name, found in versions.items()}
+    return ToolListing(tuple(rows), journal_problem, {name: w for name, w in warnings.items() if w})
+
+
+def _tool_row(engine: Engine, tool: "Integration", *, journal_ok: bool) -> dict[str, Any]:
+    try:
+        detection = tool.detect()
+    except BytespikeError as exc:  # a broken settings file: say so, keep listing
+        return {"tool": tool.name, "title": tool.title, "installed": None, "files": [str(p) for p in tool.files()],
+                "configured": None, "profile": None, "problem": exc.message}
+    data = detection.to_json()
+    if journal_ok:
+        try:
+            data["configured"] = detection.configured or engine.still_configured(tool.name)
+        except BytespikeError:
+            pass
+        if data["configured"] and not detection.profile:
+            data["profile"] = engine.owned_profile(tool.name)
+    data["problem"] = None
+    return data

@@ -25,7 +25,6 @@ ALLOWED = {
     "chat.py::chat",
     "doctor.py::doctor",
     "run.py::run",
-    "setup.py::_list",
     "warm.py::warm",
 }
 

@@ -24,7 +24,6 @@ ALLOWED = {
     "chat.py::chat",
     "doctor.py::doctor",
     "run.py::run",
-    "warm.py::warm",
 }
 
 

@@ -21,7 +21,6 @@ ALLOWED = {
     "proxy.py::proxy",  # the lead moves it (issue 11); remove it from here then
     # not yet moved to the core (issue 11, left for a follow-up):
     "auth.py::login",
-    "chat.py::chat",
 }
 
 

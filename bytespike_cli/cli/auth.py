@@ -61,10 +61,7 @@ def login(
     offline = _offline(ctx, offline)
     name = config.check_profile_name(profile) if profile else resolve().profile
     if offline:  # the offline gateway has its own public demo key: nothing to paste
-        doc = config.load()
-        config.set_profile(doc, name, offline=True)
-        config.set_active(doc, name)
-        config.save(doc)
+        credentials.use_offline_gateway(name)
         _ui.result(f"✓ Profile '{name}' now uses the built-in offline gateway (no key needed, nothing billed)")
         _ui.info(f"'{name}' is now the active profile; next: `bytespike verify`, `bytespike chat \"hello\"`, "
                  "or `bytespike login` again for a real key")
@@ -90,12 +87,7 @@ def login(
             raise NetworkError(exc.message, f"{exc.hint}; or save it unchecked with --no-verify") from None
         detail = f"; {len(models)} models available"
 
-    doc = config.load()
-    config.set_profile(doc, name, base_url=target.base_url, offline=None)
-    config.set_active(doc, name)
-    config.save(doc)
-    previous = credentials.load_key(name)
-    path = credentials.store_key(name, secret)
+    path, previous = credentials.save_login(name, target.base_url, secret)
     _ui.result(f"✓ Logged in to {target.base_url} as profile '{name}' with {_mask(secret)}{detail}")
     _ui.info(f"key saved to {path} (mode 0600); '{name}' is now the active profile")
     _refresh_key_copies(name, previous, secret)

@@ -19,8 +19,6 @@ ALLOWED = {
     "completions.py::bash",  # the generated completion script text, not logic
     "completions.py::zsh",  # the same, for zsh
     "proxy.py::proxy",  # the lead moves it (issue 11); remove it from here then
-    # not yet moved to the core (issue 11, left for a follow-up):
-    "auth.py::login",
 }
 
 

@@ -199,3 +199,43 @@ def _num(value: Any) -> float | None:
         return float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """What `bytespike status` learns from the gateway about the key in use.
+
+    ``problem``: the key or the gateway failed; ``blocked``: the key works but every billed request would
+    fail (a limit or an empty balance); ``account_not_offered``: the gateway keeps the account endpoint
+    from this key, so only the quota headers are known."""
+
+    account: Any = None  # gateway.Account
+    quota: Any = None  # gateway.Quota
+    problem: BytespikeError | None = None
+    blocked: BytespikeError | None = None
+    account_not_offered: bool = False
+
+
+def key_status(resolved: Resolved, *, timeout: float = 8.0) -> KeyStatus:
+    """The account and quota for ``resolved.key`` (which must be set); failures are data, not raised."""
+    from bytespike_cli import credentials
+    from bytespike_cli.gateway import GatewayClient, Quota, account_not_offered
+    from bytespike_cli.verify import blocking_limit
+
+    account, quota, not_offered = None, Quota(), False
+    try:
+        credentials.check_key_format(resolved.key)
+        with GatewayClient(resolved, timeout=timeout) as client:
+            try:
+                account, reply = client.account()
+                quota = reply.quota
+            except BytespikeError as exc:
+                if not account_not_offered(exc):
+                    raise
+                _models, reply = client.list_models()  # the key itself must still work
+                quota, not_offered = reply.quota, True
+        # free endpoints answer 200 even when nothing billed would go through: say what blocks
+        blocked = blocking_limit(account.available_usd if account else None, quota)
+    except BytespikeError as exc:
+        return KeyStatus(account, quota, problem=exc, account_not_offered=not_offered)
+    return KeyStatus(account, quota, blocked=blocked, account_not_offered=not_offered)

@@ -65,6 +65,28 @@ class ChatResult:
                 "bytes": self.bytes_received, "finish_reason": self.finish_reason, "usage": self.usage}
 
 
+WIRE_TITLES = {"anthropic": "Anthropic Messages", "gemini": "Gemini streamGenerateContent",
+               "openai": "OpenAI Chat Completions"}
+
+
+def model_for_chat(resolved: Resolved, model_id: str | None) -> Model:
+    """The catalogue's model named ``model_id``, or this key's fast ⚡ model (its chat model if none)."""
+    from bytespike_cli.errors import PermissionDenied
+    from bytespike_cli.gateway import GatewayClient, closest_model_ids, default_models
+
+    with GatewayClient(resolved) as client:
+        catalogue, _ = client.list_models()
+    if not model_id:
+        chat_model, fast = default_models(catalogue)
+        return fast or chat_model
+    for model in catalogue:
+        if model.id == model_id:
+            return model
+    near = closest_model_ids(model_id, catalogue)
+    raise PermissionDenied(f"model '{model_id}' is not in this key's catalogue",
+                           f"did you mean {', '.join(near)}?" if near else "run `bytespike models` for the ids you can use")
+
+
 def wire_for(model: Model) -> str:
     """The model's native protocol (the documented per-family table in gateway.NATIVE_PROTOCOLS)."""
     return model.native_protocols[0]

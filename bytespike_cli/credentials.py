@@ -100,3 +100,26 @@ def key_file_too_open(profile: str) -> bool:
     except OSError:
         return False
     return os.name != "nt" and bool(mode & (stat.S_IRWXG | stat.S_IRWXO))
+
+
+def save_login(profile: str, base_url: str, key: str) -> tuple[Path, str | None]:
+    """`bytespike login`: the profile points at ``base_url`` and becomes the active one, its key is stored.
+    Returns the key file and the key it replaced (None if there was none)."""
+    from bytespike_cli import config
+
+    doc = config.load()
+    config.set_profile(doc, profile, base_url=base_url, offline=None)
+    config.set_active(doc, profile)
+    config.save(doc)
+    previous = load_key(profile)
+    return store_key(profile, key), previous
+
+
+def use_offline_gateway(profile: str) -> None:
+    """`bytespike login --offline`: the profile uses the built-in offline gateway and becomes the active one."""
+    from bytespike_cli import config
+
+    doc = config.load()
+    config.set_profile(doc, profile, offline=True)
+    config.set_active(doc, profile)
+    config.save(doc)

@@ -183,6 +183,33 @@ def plan_env_only(command: str, args: Sequence[str], target: Target, *, env: Map
     return _launch([exe, *args], env, set_env, ["ANTHROPIC_AUTH_TOKEN"], target, [])
 
 
+def prepare(tool: str, args: Sequence[str], *, env_only: bool, proxy: str | None, profile: str | None,
+            offline: bool, env: Mapping[str, str]) -> Launch:
+    """What `bytespike run` will start: the tool (or, with ``env_only``, any command) pointed at the
+    gateway or at a running proxy (``proxy``: where it listens). A typo or a missing tool is said before
+    anything needs the key; no proxy answering is said before anything starts."""
+    from bytespike_cli.settings import resolve
+
+    name = None
+    if not env_only:
+        name = normalise_tool(tool)
+        spec = TOOLS[name]
+        if find_executable(spec.executables[0], env) is None:
+            raise UsageError(f"{spec.title} is not installed: `{spec.executables[0]}` is not on PATH", spec.install)
+    if proxy is not None:
+        token = env.get("BYTESPIKE_PROXY_TOKEN")
+        target = Target(proxy_url(proxy), token or PROXY_PLACEHOLDER_KEY, via_proxy=True)
+        r = resolve(profile, offline=False)
+    else:
+        r = resolve(profile, offline=offline)
+        target = Target(r.base_url, r.require_key())
+    if name is None:
+        if proxy is not None:
+            catalogue(r, target)  # says clearly when no proxy answers
+        return plan_env_only(tool, args, target, env=env)
+    return plan(name, args, target, catalogue(r, target), env=env)
+
+
 def _launch(argv: list[str], env: Mapping[str, str], set_env: dict[str, str], removed: list[str], target: Target,
             warnings: list[str]) -> Launch:
     child = {k: v for k, v in env.items() if k not in removed}

@@ -182,6 +182,25 @@ async def one_request(client: httpx.AsyncClient, resolved: Resolved, key: str, m
 OnSample = Callable[[Sample], None]
 
 
+def models_to_warm(resolved: Resolved, model_ids: list[str]) -> list[Model]:
+    """The catalogue's models for ``model_ids`` (each once, in the order given); an id the key cannot use
+    is an error naming the closest ones."""
+    from bytespike_cli.errors import PermissionDenied
+    from bytespike_cli.gateway import GatewayClient, closest_model_ids
+
+    with GatewayClient(resolved) as client:
+        catalogue, _ = client.list_models()
+    by_id = {m.id: m for m in catalogue}
+    chosen = []
+    for model_id in dict.fromkeys(model_ids):
+        if model_id not in by_id:
+            near = closest_model_ids(model_id, catalogue)
+            raise PermissionDenied(f"model '{model_id}' is not in this key's catalogue",
+                                   f"did you mean {', '.join(near)}?" if near else "run `bytespike models` for the ids you can use")
+        chosen.append(by_id[model_id])
+    return chosen
+
+
 async def warm(
     resolved: Resolved,
     models: list[Model],

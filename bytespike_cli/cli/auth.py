@@ -61,10 +61,7 @@ def login(
     offline = _offline(ctx, offline)
     name = config.check_profile_name(profile) if profile else resolve().profile
     if offline:  # the offline gateway has its own public demo key: nothing to paste
-        doc = config.load()
-        config.set_profile(doc, name, offline=True)
-        config.set_active(doc, name)
-        config.save(doc)
+        credentials.use_offline_gateway(name)
         _ui.result(f"✓ Profile '{name}' now uses the built-in offline gateway (no key needed, nothing billed)")
         _ui.info(f"'{name}' is now the active profile; next: `bytespike verify`, `bytespike chat \"hello\"`, "
                  "or `bytespike login` again for a real key")
@@ -90,12 +87,7 @@ def login(
             raise NetworkError(exc.message, f"{exc.hint}; or save it unchecked with --no-verify") from None
         detail = f"; {len(models)} models available"
 
-    doc = config.load()
-    config.set_profile(doc, name, base_url=target.base_url, offline=None)
-    config.set_active(doc, name)
-    config.save(doc)
-    previous = credentials.load_key(name)
-    path = credentials.store_key(name, secret)
+    path, previous = credentials.save_login(name, target.base_url, secret)
     _ui.result(f"✓ Logged in to {target.base_url} as profile '{name}' with {_mask(secret)}{detail}")
     _ui.info(f"key saved to {path} (mode 0600); '{name}' is now the active profile")
     _refresh_key_copies(name, previous, secret)
@@ -213,38 +205,17 @@ def _tools_using(profile: str) -> list[tuple[str, str]]:
 
 def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt = False, json_out: JsonOpt = False) -> None:
     """Show the profile, base URL and masked key in use, where each came from, and the balance."""
-    from bytespike_cli import credentials
-    from bytespike_cli.gateway import GatewayClient, account_not_offered
-    from bytespike_cli.settings import resolve
-
+    from bytespike_cli.account_views import KeyStatus, key_status
     from bytespike_cli.gateway import Quota
-    from bytespike_cli.verify import blocking_limit, quota_in_words
+    from bytespike_cli.settings import resolve
+    from bytespike_cli.verify import quota_in_words
 
     r = resolve(profile, offline=_offline(ctx, offline))
-    account = None
-    problem: BytespikeError | None = None
-    blocked: BytespikeError | None = None
-    not_offered = False
-    quota = Quota()
+    state = KeyStatus(quota=Quota())
     if r.key:
-        try:
-            credentials.check_key_format(r.key)
-            with _ui.spinner(f"reading the account from {r.base_url} …"), GatewayClient(r, timeout=8.0) as client:
-                try:
-                    account, reply = client.account()
-                    quota = reply.quota
-                except BytespikeError as exc:
-                    if not account_not_offered(exc):
-                        raise
-                    _models, reply = client.list_models()  # the key itself must still work
-                    quota = reply.quota
-                    not_offered = True
-            # free endpoints answer 200 even when nothing billed would go through: say what blocks
-            blocked = blocking_limit(account.available_usd if account else None, quota)
-        except BytespikeError as exc:
-            problem = exc
-    shadowed = _shadowed_key(r)
-    reason = problem or blocked
+        with _ui.spinner(f"reading the account from {r.base_url} …"):
+            state = key_status(r)
+    reason = state.problem or state.blocked
     if not r.key:
         reason = AuthError(f"not logged in (profile '{r.profile}')", "run `bytespike login`, or set BYTESPIKE_API_KEY")
     data = {
@@ -253,44 +224,51 @@ def status(ctx: typer.Context, profile: ProfileOpt = None, offline: OfflineOpt =
         # where each came from: {"source": flag|env|config|profile|key_file|offline|default|none, + path/variable/flag}
         "sources": {"profile": source_json(r.profile_source), "base_url": source_json(r.base_url_source),
                     "key": source_json(r.key_source)},
-        "account": account.to_json() if account else None,
-        "limits": quota_in_words(quota),
-        "quota": quota_json(quota),
+        "account": state.account.to_json() if state.account else None,
+        "limits": quota_in_words(state.quota),
+        "quota": quota_json(state.quota),
     }
     if json_out:
         _ui.print_json(data, error=reason)
         if reason:
             raise typer.Exit(int(reason.exit_code))
         return
-    else:
-        _ui.result(f"Profile   {r.profile}  ({r.profile_source})")
-        _ui.result(f"Base URL  {r.base_url}  ({r.base_url_source})")
-        _ui.result(f"Key       {_mask(r.key) if r.key else 'none'}  ({r.key_source})")
-        if shadowed:
-            _ui.result(f"          outranks the key saved for '{r.profile}' ({_mask(shadowed)}): "
-                       "`unset BYTESPIKE_API_KEY` to use that one")
-        if account:
-            who = account.username or "?"
-            balance = f"${account.available_usd:.2f}" if account.available_usd is not None else "unknown"
-            low = "  (low balance!)" if account.low_balance_flagged else ""
-            _ui.result(f"Account   {who} · balance {balance}{low}")
-        elif problem:
-            _ui.result(f"Account   unavailable: {problem.message}")
-        elif not_offered:
-            _ui.result("Account   the gateway does not offer the account endpoint to this key (balance unknown)")
-        if data["limits"]:
-            _ui.result(f"Limits    {data['limits']}")
-
-        if not r.offline and r.key and credentials.key_file_too_open(r.profile):
-            _ui.warn(f"the key file is readable by other users: chmod 600 {r.key_source.removeprefix('key file ')}")
+    _render_status(r, state, data["limits"])
     if not r.key:
         raise reason
     if reason:
-        if blocked and not problem:  # the free endpoints answered, so the account looks fine above: say what blocks it
+        blocked = state.blocked
+        if blocked and not state.problem:  # the free endpoints answered, so the account looks fine above: say what blocks it
             _ui.error(f"{blocked.message}: every billed request fails until this changes", blocked.hint)
         else:
             _ui.error(reason.message, reason.hint)
         raise typer.Exit(int(reason.exit_code))
+
+
+def _render_status(r, state, limits: str | None) -> None:
+    from bytespike_cli import credentials
+
+    _ui.result(f"Profile   {r.profile}  ({r.profile_source})")
+    _ui.result(f"Base URL  {r.base_url}  ({r.base_url_source})")
+    _ui.result(f"Key       {_mask(r.key) if r.key else 'none'}  ({r.key_source})")
+    shadowed = _shadowed_key(r)
+    if shadowed:
+        _ui.result(f"          outranks the key saved for '{r.profile}' ({_mask(shadowed)}): "
+                   "`unset BYTESPIKE_API_KEY` to use that one")
+    account = state.account
+    if account:
+        who = account.username or "?"
+        balance = f"${account.available_usd:.2f}" if account.available_usd is not None else "unknown"
+        low = "  (low balance!)" if account.low_balance_flagged else ""
+        _ui.result(f"Account   {who} · balance {balance}{low}")
+    elif state.problem:
+        _ui.result(f"Account   unavailable: {state.problem.message}")
+    elif state.account_not_offered:
+        _ui.result("Account   the gateway does not offer the account endpoint to this key (balance unknown)")
+    if limits:
+        _ui.result(f"Limits    {limits}")
+    if not r.offline and r.key and credentials.key_file_too_open(r.profile):
+        _ui.warn(f"the key file is readable by other users: chmod 600 {r.key_source.removeprefix('key file ')}")
 
 
 def source_json(source: str) -> dict:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -57,6 +57,37 @@ def _prompt_text(prompt: Optional[str]) -> str:
     return text
 
 
+def _stream_answer(r, wire: str, model_id: str, text: str, *, system: str | None, max_tokens: int,
+                   write: Callable[[str], None], emit: Callable[[dict], None] | None):
+    """Stream the answer as it comes (key-shaped text masked): to ``write``, or as NDJSON deltas to ``emit``
+    (--json). An error after a partial answer leaves the answer on screen and goes below it."""
+    from bytespike_cli.chat import stream
+    from bytespike_cli.errors import BytespikeError
+
+    last_at = [0.0]
+    out = _Redacting(lambda piece: emit({"type": "delta", "text": piece, "at_ms": round(last_at[0], 1)})
+                     if emit is not None else write(piece))
+    with _ui.spinner(f"waiting for {model_id} …") as spin:
+        def on_delta(delta) -> None:
+            spin.stop()
+            last_at[0] = delta.at_ms
+            out.feed(delta.text)
+
+        try:
+            result = stream(r, wire, model_id, text, system=system, max_tokens=max_tokens, on_delta=on_delta)
+        except BytespikeError as exc:
+            spin.stop()
+            out.flush()
+            if emit is not None:
+                emit({"type": "error", "error": _ui.error_json(exc)})
+                raise typer.Exit(int(exc.exit_code)) from None
+            if out.started:  # the partial answer stays on screen; the error goes below it
+                write("\n")
+            raise
+    out.flush()
+    return result
+
+
 def chat(
     ctx: typer.Context,
     prompt: Optional[str] = typer.Argument(None, metavar="[PROMPT]", help="What to ask; standard input is read when piped.",
@@ -72,29 +103,15 @@ def chat(
     """Ask one question and stream the answer (billed): the quickest way to see the key work."""
     import json
 
-    from bytespike_cli.chat import stream, wire_for
-    from bytespike_cli.errors import BytespikeError, PermissionDenied
-    from bytespike_cli.gateway import GatewayClient, closest_model_ids, default_models
+    from bytespike_cli.chat import WIRE_TITLES, model_for_chat, wire_for
     from bytespike_cli.settings import resolve
 
     text = _prompt_text(prompt)
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     r.require_key()
-    with _ui.spinner(f"reading the model list from {r.base_url} …"), GatewayClient(r) as client:
-        catalogue, _ = client.list_models()
-    by_id = {m.id: m for m in catalogue}
-    if model:
-        if model not in by_id:
-            near = closest_model_ids(model, catalogue)
-            raise PermissionDenied(f"model '{model}' is not in this key's catalogue",
-                                   f"did you mean {', '.join(near)}?" if near else "run `bytespike models` for the ids you can use")
-        chosen = by_id[model]
-    else:
-        chat_model, fast = default_models(catalogue)
-        chosen = fast or chat_model
+    with _ui.spinner(f"reading the model list from {r.base_url} …"):
+        chosen = model_for_chat(r, model)
     wire = wire_for(chosen)
-    wire_name = {"anthropic": "Anthropic Messages", "gemini": "Gemini streamGenerateContent",
-                 "openai": "OpenAI Chat Completions"}.get(wire, wire)
 
     def emit(event: dict) -> None:
         from bytespike_cli.redact import redact
@@ -107,33 +124,14 @@ def chat(
     if json_out:
         emit({"type": "start", "model": chosen.id, "wire": wire})
     else:
-        _ui.info(f"{chosen.id} via {wire_name} (billed)")
+        _ui.info(f"{chosen.id} via {WIRE_TITLES.get(wire, wire)} (billed)")
 
     def write(piece: str) -> None:
         sys.stdout.write(piece)
         sys.stdout.flush()
 
-    last_at = [0.0]
-    out = _Redacting(lambda piece: emit({"type": "delta", "text": piece, "at_ms": round(last_at[0], 1)})
-                     if json_out else write(piece))
-    with _ui.spinner(f"waiting for {chosen.id} …") as spin:
-        def on_delta(delta) -> None:
-            spin.stop()
-            last_at[0] = delta.at_ms
-            out.feed(delta.text)
-
-        try:
-            result = stream(r, wire, chosen.id, text, system=system, max_tokens=max_tokens, on_delta=on_delta)
-        except BytespikeError as exc:
-            spin.stop()
-            out.flush()
-            if json_out:
-                emit({"type": "error", "error": _ui.error_json(exc)})
-                raise typer.Exit(int(exc.exit_code)) from None
-            if out.started:  # the partial answer stays on screen; the error goes below it
-                write("\n")
-            raise
-    out.flush()
+    result = _stream_answer(r, wire, chosen.id, text, system=system, max_tokens=max_tokens, write=write,
+                            emit=emit if json_out else None)
     if json_out:
         emit({"type": "done", **{k: v for k, v in result.to_json().items() if k != "text"}})
         return

@@ -97,6 +97,27 @@ def _summary(report) -> None:
                 _ui.result(line)
 
 
+def _print_finding(finding, last_area: list[str]) -> None:
+    """One finding under its area's title (printed when the area changes; ``last_area`` remembers it)."""
+    if not last_area or last_area[-1] != finding.area:
+        if last_area:
+            _ui.stdout().print()
+        _ui.stdout().print(_title(finding.area), style="bold", markup=False, highlight=False)
+        last_area.append(finding.area)
+    mark, style = _MARKS[finding.status]
+    first, *rest = _wrapped(finding.detail, "  " + "  ", "    ")
+    _ui.stdout().print(f"  {mark} ", style=style, end="")
+    _ui.result(first[4:])
+    for line in rest:
+        _ui.result(line)
+    if finding.fix and finding.status not in ("ok", "info"):
+        first, *rest = _wrapped(finding.fix, "    fix: ", "         ")
+        _ui.stdout().print("    fix: ", style="cyan", end="")
+        _ui.result(first[9:])
+        for line in rest:
+            _ui.result(line)
+
+
 def doctor(
     ctx: typer.Context,
     tools: Optional[List[str]] = typer.Argument(
@@ -122,25 +143,8 @@ def doctor(
     last_area: list[str] = []
 
     def show(finding) -> None:
-        if json_out:
-            return
-        if not last_area or last_area[-1] != finding.area:
-            if last_area:
-                _ui.stdout().print()
-            _ui.stdout().print(_title(finding.area), style="bold", markup=False, highlight=False)
-            last_area.append(finding.area)
-        mark, style = _MARKS[finding.status]
-        first, *rest = _wrapped(finding.detail, "  " + "  ", "    ")
-        _ui.stdout().print(f"  {mark} ", style=style, end="")
-        _ui.result(first[4:])
-        for line in rest:
-            _ui.result(line)
-        if finding.fix and finding.status not in ("ok", "info"):
-            first, *rest = _wrapped(finding.fix, "    fix: ", "         ")
-            _ui.stdout().print("    fix: ", style="cyan", end="")
-            _ui.result(first[9:])
-            for line in rest:
-                _ui.result(line)
+        if not json_out:
+            _print_finding(finding, last_area)
 
     with _ui.spinner(f"checking the network path to {r.base_url} …") as spin:
         def progress(finding) -> None:

@@ -41,7 +41,6 @@ def run(
 
     from bytespike_cli import runner
     from bytespike_cli.errors import UsageError
-    from bytespike_cli.settings import resolve
 
     args = list(ctx.args)
     proxy = proxy_url or (DEFAULT_PROXY if via_proxy else None)
@@ -53,28 +52,8 @@ def run(
     if tool.startswith("-"):
         raise UsageError(f"{tool} is not a tool", "bytespike's own options go before the tool name; everything "
                                                   "after the tool name goes to the tool")
-    env = dict(os.environ)
-    name = None
-    if not env_only:  # a typo or a missing tool is said before anything needs the key
-        name = runner.normalise_tool(tool)
-        spec = runner.TOOLS[name]
-        if runner.find_executable(spec.executables[0], env) is None:
-            raise UsageError(f"{spec.title} is not installed: `{spec.executables[0]}` is not on PATH", spec.install)
-    if proxy is not None:
-        token = env.get("BYTESPIKE_PROXY_TOKEN")
-        target = runner.Target(runner.proxy_url(proxy), token or runner.PROXY_PLACEHOLDER_KEY, via_proxy=True)
-        r = resolve(profile, offline=False)
-    else:
-        r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
-        target = runner.Target(r.base_url, r.require_key())
-
-    if name is None:
-        if proxy is not None:
-            runner.catalogue(r, target)  # says clearly when no proxy answers
-        launch = runner.plan_env_only(tool, args, target, env=env)
-    else:
-        models = runner.catalogue(r, target)
-        launch = runner.plan(name, args, target, models, env=env)
+    launch = runner.prepare(tool, args, env_only=env_only, proxy=proxy, profile=profile,
+                            offline=offline or bool((ctx.obj or {}).get("offline")), env=dict(os.environ))
     for warning in launch.warnings:
         _ui.warn(warning)
     _ui.info("running: " + launch.describe())

@@ -44,6 +44,36 @@ def _table(models, samples, count):
     return table
 
 
+def _warm_live(r, chosen: list, samples: dict[str, list], *, count: int, concurrency: int,
+               keep_warm: float | None, show: bool) -> bool:
+    """Run the warm-up, the table updating live on a terminal (``show``); True when interrupted."""
+    import asyncio
+
+    from bytespike_cli import warm as core
+
+    live = None
+    if show:
+        from rich.live import Live
+
+        live = Live(_table(chosen, samples, count), console=_ui.stderr(), refresh_per_second=8, transient=True)
+
+    def on_sample(sample) -> None:
+        samples[sample.model].append(sample)
+        if live is not None:
+            live.update(_table(chosen, samples, count))
+
+    try:
+        if live is not None:
+            live.start()
+        asyncio.run(core.warm(r, chosen, count=count, concurrency=concurrency, keep_warm_s=keep_warm, on_sample=on_sample))
+    except KeyboardInterrupt:
+        return True
+    finally:
+        if live is not None:
+            live.stop()
+    return False
+
+
 def warm(
     ctx: typer.Context,
     model_ids: List[str] = typer.Argument(..., metavar="MODEL", help="Model ids to warm (see `bytespike models`)."),
@@ -55,51 +85,19 @@ def warm(
     json_out: JsonOpt = False,
 ) -> None:
     """Send the smallest billed request (streamed, max_tokens 1) per model and time the first token."""
-    import asyncio
-
-    from bytespike_cli.errors import PermissionDenied
-    from bytespike_cli.gateway import GatewayClient, closest_model_ids
     from bytespike_cli.settings import resolve
     from bytespike_cli import warm as core
 
     r = resolve(profile, offline=offline or bool((ctx.obj or {}).get("offline")))
     r.require_key()
-    with _ui.spinner(f"reading the model list from {r.base_url} …"), GatewayClient(r) as client:
-        catalogue, _ = client.list_models()
-    by_id = {m.id: m for m in catalogue}
-    chosen = []
-    for model_id in dict.fromkeys(model_ids):
-        if model_id not in by_id:
-            near = closest_model_ids(model_id, catalogue)
-            raise PermissionDenied(f"model '{model_id}' is not in this key's catalogue",
-                                   f"did you mean {', '.join(near)}?" if near else "run `bytespike models` for the ids you can use")
-        chosen.append(by_id[model_id])
+    with _ui.spinner(f"reading the model list from {r.base_url} …"):
+        chosen = core.models_to_warm(r, model_ids)
     total = len(chosen) * count
     more = f", then {len(chosen)} every {keep_warm:.0f} s until Ctrl-C" if keep_warm else ""
     _ui.info(f"each request is billed (tiny: max_tokens 1): {total} requests{more}")
-
     samples: dict[str, list] = {m.id: [] for m in chosen}
-    live = None
-    if not json_out and _ui.is_tty(_ui.stderr().file):
-        from rich.live import Live
-
-        live = Live(_table(chosen, samples, count), console=_ui.stderr(), refresh_per_second=8, transient=True)
-
-    def on_sample(sample) -> None:
-        samples[sample.model].append(sample)
-        if live is not None:
-            live.update(_table(chosen, samples, count))
-
-    interrupted = False
-    try:
-        if live is not None:
-            live.start()
-        asyncio.run(core.warm(r, chosen, count=count, concurrency=concurrency, keep_warm_s=keep_warm, on_sample=on_sample))
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if live is not None:
-            live.stop()
+    interrupted = _warm_live(r, chosen, samples, count=count, concurrency=concurrency, keep_warm=keep_warm,
+                             show=not json_out and _ui.is_tty(_ui.stderr().file))
     summaries = core.summarize(chosen, samples)
     failures = [s for s in summaries if s.errors]
     problem = None

@@ -56,17 +56,8 @@ def proxy(
         _ui.warn(warning)
     request_log = make_log(log.value, sys.stdout, (plan.config.key, token), color=_ui.is_tty(sys.stdout))
     server = ProxyServer(plan.config, request_log, warm_models=plan.warm_models)
-
-    def ready(srv: ProxyServer) -> None:
-        if isinstance(request_log, JsonLog):
-            request_log.event(launch.ready_event(plan, srv.url))
-            request_log.flush()
-        _ui.stderr().print(launch.banner(plan, srv.url), markup=False, highlight=False, soft_wrap=True)
-        if plan.warm_models:
-            _ui.info(f"warming {', '.join(plan.warm_models)} now and every few minutes while idle (billed requests)")
-
     try:
-        stopped_by = serve(server, ready)
+        stopped_by = serve(server, lambda srv: _announce(plan, request_log, srv.url))
     except OSError as exc:
         raise launch.port_in_use(host, port, exc) from None
     relay = server.relay
@@ -77,3 +68,17 @@ def proxy(
     _ui.stderr().print(summary, markup=False, highlight=False)
     if stopped_by == "SIGINT":
         raise typer.Exit(130)  # interrupted, like every other command; SIGTERM is a requested stop: 0
+
+
+def _announce(plan, request_log, base: str) -> None:
+    """The ready event (NDJSON) and the banner, once the proxy listens."""
+    from bytespike_cli.cli import _ui
+    from bytespike_cli.proxy import launch
+    from bytespike_cli.proxy.log import JsonLog
+
+    if isinstance(request_log, JsonLog):
+        request_log.event(launch.ready_event(plan, base))
+        request_log.flush()
+    _ui.stderr().print(launch.banner(plan, base), markup=False, highlight=False, soft_wrap=True)
+    if plan.warm_models:
+        _ui.info(f"warming {', '.join(plan.warm_models)} now and every few minutes while idle (billed requests)")

@@ -18,7 +18,6 @@ CLI_DIR = Path(bytespike_cli.cli.__file__).parent
 ALLOWED = {
     "completions.py::bash",  # the generated completion script text, not logic
     "completions.py::zsh",  # the same, for zsh
-    "proxy.py::proxy",  # the lead moves it (issue 11); remove it from here then
 }
 
 

@@ -491,8 +491,6 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=60.0, write=30.0, pool=10.0)
 
 def timeout_from_env(default: httpx.Timeout | float) -> httpx.Timeout | float:
     """``BYTESPIKE_TIMEOUT=SECONDS`` caps every wait (slow links, scripts that must not hang)."""
-    import os
-
     seconds = timeout_seconds_from_env()
     return httpx.Timeout(seconds) if seconds is not None else default
 

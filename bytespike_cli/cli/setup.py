@@ -16,7 +16,7 @@ import typer
 
 from bytespike_cli.cli import _ui
 from bytespike_cli.cli._options import JsonOpt, OfflineOpt, ProfileOpt
-from bytespike_cli.errors import ExitCode, UsageError
+from bytespike_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from bytespike_cli.setup.flow import PlannedTool, ToolReport

@@ -28,7 +28,7 @@ ALLOWED = (b"/v1/", b"/v1beta/", b"/api/v1/")
 CREDENTIAL_HEADERS = {b"authorization", b"x-api-key", b"x-goog-api-key", b"api-key", b"anthropic-api-key",
                       b"cookie", b"proxy-authorization"}
 CREDENTIAL_PARAMS = {b"key", b"api_key", b"apikey", b"api-key", b"access_token", b"token"}
-REFUSAL_STATUSES = {400, 431, 501}
+REFUSAL_STATUSES = {400, 405, 431, 501}  # 405: a method the proxy never forwards
 CASES = 300
 SECONDS = 6.0
 

@@ -1,10 +1,11 @@
 """The little of HTTP/1.1 a byte-relaying proxy needs: strict framing, head search, canned answers.
 
-Heads are parsed by llhttp (``httptools``, see request.py / upstream.py). What stays hand-written is
-the per-read work of following a body's framing, because it runs once per streamed event: a strict
-chunked scanner that accepts only what RFC 9112 allows and rejects the rest (the tests hold it to
-agree with h11 and llhttp on generated and mutated inputs). Bodies are never decoded: the bytes,
-chunk framing included, go through unchanged once the framing around them has been checked.
+Heads are parsed by llhttp (``httptools``, see request.py / upstream.py), and so is a response's chunk
+framing (upstream.py: llhttp runs in C with no callback per chunk, the cheapest way to follow a stream).
+What stays hand-written is the scanner for chunked *request* bodies, which runs beside llhttp (relay.py:
+the two must agree on where a body ends) and takes no trailers: a strict scanner that accepts only what
+RFC 9112 allows (the tests hold it to agree with h11 and llhttp on generated and mutated inputs). Bodies
+are never decoded: the bytes, chunk framing included, go through unchanged once their framing is checked.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """The upstream side: where requests go, a keep-alive pool, and relaying each response's bytes.
 
-A response head is read by llhttp (strict: a Content-Length of digits only, no control bytes, no
-bare CR/LF); the body is passed on as read, its framing followed by the strict scanner in http1.py.
-Anything odd from the gateway is a 502 to the client and the connection is never reused.
+A response is read by llhttp (strict: a Content-Length of digits only, no control bytes, no bare CR/LF,
+CRLF after every chunk's data); the body is passed on as read, its chunk framing followed by the same
+llhttp parser that read the head. Anything odd from the gateway is a 502 to the client (or, once the
+response has begun, the client's connection closed) and the upstream connection is never reused.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bytespike_cli.proxy.http1 import (
     CONTENT_LENGTH,
     HOP_BY_HOP,
     MAX_HEAD,
-    ChunkedScanner,
+    MAX_TRAILERS,
     HeadError,
     find_head_end,
 )
@@ -85,23 +86,45 @@ def display_url(url: str) -> str:
     return parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]).geturl()
 
 
-class _ResponseHead:
-    """llhttp callbacks for a response head."""
+class _ResponseParse:
+    """llhttp's callbacks for one response: its head's fields, then (chunked bodies) where the message ends.
 
-    __slots__ = ("headers",)
+    The body's chunk framing is followed by llhttp in C with no callback per chunk, which is what keeps a
+    streamed event cheap; Python hears only of the end, of trailer fields and of anything after the end.
+    """
+
+    __slots__ = ("headers", "in_body", "complete", "trailer_bytes")
 
     def __init__(self) -> None:
         self.headers: list[tuple[bytes, bytes]] = []
+        self.in_body = False
+        self.complete = False
+        self.trailer_bytes = 0
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.in_body:  # a trailer field: checked by llhttp, passed on as it is, bounded here
+            self.trailer_bytes += len(name) + len(value) + 4
+            if self.trailer_bytes > MAX_TRAILERS:
+                raise HeadError("trailer fields larger than 16 KiB")
+            return
         self.headers.append((name, value.rstrip(b" \t")))  # llhttp drops leading OWS, keeps trailing
 
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second message: bytes the gateway sent after the end of its response
+            raise HeadError("bytes after the end of the response")
 
-def parse_response_head(head: bytes) -> tuple[int, bool, list[tuple[bytes, bytes]]]:
-    """(status, HTTP/1.0?, header pairs) of a response head without its final CRLFCRLF; HeadError if malformed."""
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+def parse_response_head(head: bytes) -> tuple[int, bool, _ResponseParse, "httptools.HttpResponseParser"]:
+    """(status, HTTP/1.0?, fields, parser) of a response head without its final CRLFCRLF; ``fields.headers``
+    are the header pairs. The parser has read the head and can go on with a chunked body (:class:`ChunkedBody`).
+    HeadError if malformed.
+    """
     if not head.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")):
         raise HeadError("not an HTTP/1.x status line")
-    collected = _ResponseHead()
+    collected = _ResponseParse()
     parser = httptools.HttpResponseParser(collected)
     try:
         parser.feed_data(head + b"\r\n\r\n")
@@ -109,14 +132,47 @@ def parse_response_head(head: bytes) -> tuple[int, bool, list[tuple[bytes, bytes
         pass
     except httptools.HttpParserError as exc:
         raise HeadError(str(exc)) from None
-    return parser.get_status_code(), head[7:8] == b"0", collected.headers
+    collected.in_body = True
+    return parser.get_status_code(), head[7:8] == b"0", collected, parser
+
+
+class ChunkedBody:
+    """Follows a chunked response body with the llhttp parser that read its head.
+
+    ``feed(data)`` returns -1 while the body goes on, else the offset in ``data`` just past its end; it
+    raises HeadError on framing llhttp refuses (strict: hex sizes, CRLF after every chunk's data, no bare
+    CR/LF, extensions and trailers well formed) and on anything but empty lines after the end.
+    """
+
+    __slots__ = ("feed_data", "state", "last")
+
+    def __init__(self, parser: "httptools.HttpResponseParser", state: _ResponseParse) -> None:
+        self.feed_data = parser.feed_data
+        self.state = state
+        self.last = b""  # the last 4 bytes before this read: a body's end can straddle reads
+
+    def feed(self, data: bytes) -> int:
+        try:
+            self.feed_data(data)
+        except httptools.HttpParserError as exc:
+            raise HeadError(str(exc)) from None
+        if not self.state.complete:
+            self.last = data[-4:] if len(data) >= 4 else (self.last + data)[-4:]
+            return -1
+        # llhttp passed the end: the body ends "X CRLF CRLF", X the last byte of the last-chunk line or of a
+        # trailer; only empty lines (CR, LF) may follow it, and llhttp skips those.
+        kept = data.rstrip(b"\r\n")
+        if kept:
+            return len(kept) + 4
+        last = self.last
+        return len((last + data).rstrip(b"\r\n")) + 4 - len(last)
 
 
 class UpstreamConn(asyncio.Protocol):
     """One keep-alive connection to the gateway; relays a response's bytes to the attached client."""
 
     __slots__ = (
-        "pool", "transport", "client", "cwrite", "head_buf", "head_done", "mode", "left", "scanner", "reusable",
+        "pool", "transport", "client", "cwrite", "head_buf", "head_done", "mode", "left", "chunks", "reusable",
         "timer", "idle_since", "closed", "read_paused", "no_body", "capture", "interim",
     )
 
@@ -129,7 +185,7 @@ class UpstreamConn(asyncio.Protocol):
         self.head_done = False
         self.mode = B_NONE
         self.left = 0
-        self.scanner: ChunkedScanner | None = None
+        self.chunks: ChunkedBody | None = None
         self.reusable = True
         self.timer: asyncio.TimerHandle | None = None
         self.idle_since = 0.0
@@ -213,7 +269,7 @@ class UpstreamConn(asyncio.Protocol):
         mode = self.mode
         if mode == B_CHUNKED:
             try:
-                end = self.scanner.feed(data)  # type: ignore[union-attr]
+                end = self.chunks.feed(data)  # type: ignore[union-attr]
             except HeadError:
                 self._protocol_error("invalid chunked framing from the gateway")
                 return
@@ -265,7 +321,7 @@ class UpstreamConn(asyncio.Protocol):
             return
         self.head_buf = b""
         try:
-            status, http10, headers = parse_response_head(buf[:end])
+            status, http10, fields, parser = parse_response_head(buf[:end])
         except HeadError:
             self._protocol_error("the gateway's answer is not valid HTTP/1.1")
             return
@@ -288,7 +344,7 @@ class UpstreamConn(asyncio.Protocol):
 
         out = [buf[:buf.find(b"\r\n")]]
         te = cl = conn = credits = None
-        for name, value in headers:
+        for name, value in fields.headers:
             low = name.lower()
             if low in HOP_BY_HOP:
                 if low == b"connection":  # every Connection header counts: a later one must not hide "close"
@@ -312,7 +368,7 @@ class UpstreamConn(asyncio.Protocol):
                 return
             if te.endswith(b"chunked"):
                 self.mode = B_CHUNKED
-                self.scanner = ChunkedScanner()
+                self.chunks = ChunkedBody(parser, fields)
             else:
                 self.mode = B_CLOSE
         elif cl is not None:
@@ -338,7 +394,7 @@ class UpstreamConn(asyncio.Protocol):
         self.client = None
         self.cwrite = None
         self.head_done = False
-        self.scanner = None
+        self.chunks = None
         if self.read_paused:
             self.read_paused = False
             self.transport.resume_reading()

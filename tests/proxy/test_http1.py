@@ -152,3 +152,75 @@ def test_the_scanner_accepts_only_what_h11_and_llhttp_accept_and_ends_where_they
         return
     assert _h11_end(body) == ours, body
     assert _llhttp_end(body) == ours, body
+
+
+# ---- response bodies: llhttp follows the framing, ChunkedBody says where the response ends --------------
+
+from bytespike_cli.proxy.upstream import ChunkedBody, parse_response_head  # noqa: E402
+
+_AFTER = [b"", b"\r\n", b"\r\n\r\n", b"\n", b"junk", b"\r\nHTTP/1.1 200 OK\r\n", b"0\r\n\r\n"]
+
+
+def _llhttp_end_bytewise(wire: bytes) -> int | None:
+    """Where llhttp, fed one byte at a time, completes the response: the truth ChunkedBody must match."""
+    return _llhttp_end(wire)
+
+
+def _response_body_end(wire: bytes, points: list[int]) -> tuple[int | None, int]:
+    """(ChunkedBody's end offset or None if it refused or -1, the end of the read it stopped in)."""
+    _, _, fields, parser = parse_response_head(_RESPONSE_HEAD[:-4])
+    body = ChunkedBody(parser, fields)
+    start = 0
+    for point in points:
+        try:
+            end = body.feed(wire[start:point])
+        except HeadError:
+            return None, point
+        if end >= 0:
+            assert 0 <= end <= point - start
+            return start + end, point
+        start = point
+    return -1, len(wire)
+
+
+@settings(max_examples=400, deadline=None)
+@given(payloads, st.booleans(), st.integers(0, 2),
+       st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(_NASTY), st.booleans()), max_size=2),
+       st.lists(st.integers(0, 5000), max_size=6), st.sampled_from(_AFTER))
+def test_a_response_body_ends_where_llhttp_and_h11_end_it_however_the_reads_split_it(chunks, ext, trailers,
+                                                                                     edits, cuts, after):
+    body = _encode(chunks, ext, trailers)
+    for pos, token, replace in edits:
+        pos %= len(body) + 1
+        body = body[:pos] + token + body[pos + (1 if replace else 0):]
+    wire = body + after
+    points = sorted({c % (len(wire) + 1) for c in cuts} - {0} | {len(wire)})
+    ours, read_end = _response_body_end(wire, points)
+    truth = _llhttp_end_bytewise(wire)
+    if truth is None or truth == -1:
+        assert ours == truth, (wire, ours, truth)
+        return
+    if wire[truth:read_end].strip(b"\r\n"):  # the gateway sent more than its response in that read
+        assert ours is None, wire
+    else:
+        assert ours == truth, (wire, ours, truth)
+    clean = _h11_end(body)  # an independent parser: where it accepts the body alone, the end is the same
+    if clean not in (None, -1) and not body[clean:].strip(b"\r\n"):
+        alone, _ = _response_body_end(body, sorted({c % (len(body) + 1) for c in cuts} - {0} | {len(body)}))
+        assert alone == clean, body
+
+
+def test_a_response_body_end_is_found_when_its_last_bytes_come_one_read_at_a_time():
+    wire = b"5\r\nhello\r\n7\r\n0\r\n\r\n\r\n\r\n0\r\nX-T: v\r\n\r\n"  # chunk data that looks like an end
+    for split in range(1, len(wire)):
+        points = list(range(split, len(wire) + 1))  # one read up to `split`, then a byte per read
+        ours, _ = _response_body_end(wire, points)
+        assert ours == len(wire), split
+
+
+@pytest.mark.parametrize("bad", [b"5\r\nhelloXX0\r\n\r\n", b"5\r\nhello\n0\r\n\r\n", b"5\nhello\r\n0\r\n\r\n",
+                                 b"0x5\r\nhello\r\n0\r\n\r\n", b"5 \r\nhello\r\n0\r\n\r\n",
+                                 b"5;a b\r\nhello\r\n0\r\n\r\n", b"0\r\nX: \x01\r\n\r\n", b"0\r\nX y\r\n\r\n",
+                                 b"0\r\n" + b"X-Big: " + b"v" * 17_000 + b"\r\n\r\n"])
+def test_response_framing_llhttp_refuses_is_refused(bad):
+    assert _response_body_end(bad, [len(bad)])[0] is None

@@ -20,7 +20,8 @@ and microsoft/vscode-copilot-chat up to v0.42, commit 31acd00a86424e2ee6e980e549
   and writes only a ``${input:chat.lm.secret.…}`` reference into the file (``_resolveLanguageModelProviderGroup``);
   a plain string there is read as the *name* of a secret, not as a key. So bytespike never writes ``apiKey``:
   the user enters the key once in *Chat: Manage Language Models* (printed as manual steps), and a key already
-  entered (its reference) is kept, because setup only sets ``vendor``, ``apiType`` and ``models``.
+  entered (its reference) is kept: setup writes the whole group (so ``--remove`` takes all of it away) but
+  carries over what VS Code added to it (``apiKey``'s reference, per-model ``settings``).
 - The setting the issue names, ``github.copilot.chat.customOAIModels`` in ``settings.json``, is
   ``ConfigKey.Deprecated.CustomOAIModels``: Copilot Chat reads it once, migrates it into a ``CustomOAI`` group
   and marks the migration done in its global state (``customOAIProvider.ts`` ``migrateConfig``); later edits are
@@ -168,13 +169,9 @@ class VSCodeCopilot(Integration):
     def plan(self, request: SetupRequest) -> Plan:
         self.key_mode(request)
         models = [model_entry(m, request) for m in request.all_models]
-        edits = (
-            Set((GROUP, "vendor"), VENDOR),
-            Set((GROUP, "apiType"), "chat-completions"),
-            Set((GROUP, "models"), models),
-        )
         editions = self.editions()
-        files = tuple(FilePlan(self.models_path(e), FORMAT, edits, claims=((GROUP,),)) for e in editions)
+        files = tuple(FilePlan(self.models_path(e), FORMAT, (Set((GROUP,), self._group(e, models)),),
+                               claims=((GROUP,),)) for e in editions)
         names = " and ".join(e.title for e in editions)
         warnings = []
         for edition in editions:
@@ -201,6 +198,13 @@ class VSCodeCopilot(Integration):
             "the organisation must allow \"Bring Your Own Language Model Key\"",
         )
         return Plan(self.name, files, notes, tuple(warnings), (), steps)
+
+    def _group(self, edition: Edition, models: list[dict]) -> dict:
+        """The whole group, so that --remove and undo take all of it away; what VS Code added to it since
+        (the ``${input:…}`` reference of the key typed in, per-model ``settings``) is carried over."""
+        current = find_group(self.read_groups(self.models_path(edition)), GROUP_NAME) or {}
+        managed = {"name": GROUP_NAME, "vendor": VENDOR, "apiType": "chat-completions", "models": models}
+        return {**current, **managed}
 
     def plan_remove(self) -> Plan:
         files = []

@@ -166,6 +166,8 @@ class Crush(Integration):
         groups: dict[str, list] = {OPENAI_PROVIDER: [], ANTHROPIC_PROVIDER: []}
         for model in request.all_models:
             groups[provider_for(model)].append(model)
+        current = self._read(self.config_path()).get("providers")
+        current = current if isinstance(current, dict) else {}
         edits: list = []
         claims = []
         for provider_id, models in groups.items():
@@ -175,13 +177,17 @@ class Crush(Integration):
                 continue
             anthropic = provider_id == ANTHROPIC_PROVIDER
             claims.append(path)
-            edits += [
-                Set(path + ("name",), "ByteSpike (Anthropic)" if anthropic else "ByteSpike"),
-                Set(path + ("type",), "anthropic" if anthropic else "openai-compat"),
-                Set(path + ("base_url",), request.anthropic_base if anthropic else request.openai_base),
-                Set(path + ("api_key",), api_key),
-                Set(path + ("models",), [model_entry(m) for m in models]),
-            ]
+            managed = {
+                "name": "ByteSpike (Anthropic)" if anthropic else "ByteSpike",
+                "type": "anthropic" if anthropic else "openai-compat",
+                "base_url": request.anthropic_base if anthropic else request.openai_base,
+                "api_key": api_key,
+                "models": [model_entry(m) for m in models],
+            }
+            # the whole table, so that --remove and undo take all of it away; fields the user added to it since
+            # (extra_headers, …) are carried over
+            existing = current.get(provider_id)
+            edits.append(Set(path, {**(existing if isinstance(existing, dict) else {}), **managed}))
         edits.append(Set(("models", "large"), {"model": request.chat.id, "provider": provider_for(request.chat)}))
         if request.fast_model is not None:
             edits.append(Set(("models", "small"), {"model": request.fast_model.id,

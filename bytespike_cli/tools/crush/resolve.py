@@ -155,6 +155,11 @@ def resolve(ctx: Context) -> list[Effective]:
                                             f"{value.get('provider')}/{value.get('model')} (chosen in Crush's menu), "
                                             "which wins over ~/.config/crush/crush.json",
                                             "pick the ByteSpike model in Crush (ctrl+m) or remove that entry"))
+    seen = set()  # both providers read the same api_key: say a problem with it once
+    for eff in results:
+        unique = [f for f in eff.findings if (f.code, f.detail) not in seen]
+        seen.update((f.code, f.detail) for f in eff.findings)
+        eff.findings[:] = unique
     for rc in shell_configs(ctx):
         results[0].findings.append(warn(TOOL, "shell-config",
                                         f"{shown_path(rc, ctx.home)} is a crushrc shell config: Crush runs it and "

@@ -205,3 +205,13 @@ def test_invalid_json_is_a_finding_naming_the_file(home, engine, project):
     [eff] = Crush().resolve(context(home, project))
     unreadable = [f for f in eff.findings if f.code == "crush.config-unreadable"]
     assert unreadable and str(project / "crush.json") in unreadable[0].detail
+
+
+def test_windows_data_file_is_under_localappdata(home, monkeypatch):
+    import bytespike_cli.tools.crush as module
+
+    monkeypatch.setattr(module, "os", type("nt_os", (), {"name": "nt"}))
+    tool = Crush(home=home, env={"LOCALAPPDATA": str(home / "Local")})
+    assert tool.data_path() == home / "Local" / "crush" / "crush.json"
+    # the user file is ~/.config/crush on Windows too (Crush's internal/home)
+    assert tool.config_path() == home / ".config" / "crush" / "crush.json"

@@ -171,3 +171,15 @@ def test_a_group_for_another_endpoint_is_not_taken_for_bytespike(home):
     assert not tool.detect().configured
     [eff] = tool.resolve(context(home))
     assert eff.base_url is None and not eff.models
+
+
+def test_macos_and_windows_user_folders(home, monkeypatch):
+    import bytespike_cli.tools.vscode_copilot as module
+
+    monkeypatch.setattr(module.sys, "platform", "darwin")
+    assert VSCodeCopilot().user_dir(INSIDERS) == home / "Library" / "Application Support" / "Code - Insiders" / "User"
+    monkeypatch.setattr(module.sys, "platform", "win32")
+    monkeypatch.setattr(module, "os", type("nt_os", (), {"name": "nt"}))
+    tool = VSCodeCopilot(home=home, env={"APPDATA": str(home / "Roaming")})
+    assert tool.user_dir(STABLE) == home / "Roaming" / "Code" / "User"
+    assert VSCodeCopilot(home=home, env={}).user_dir(CODIUM) == home / "AppData" / "Roaming" / "VSCodium" / "User"

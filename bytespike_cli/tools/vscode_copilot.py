@@ -12,9 +12,10 @@ and microsoft/vscode-copilot-chat up to v0.42, commit 31acd00a86424e2ee6e980e549
   @ 2613af9f21a68dc305bcc283517e48afe54e6039: ``CustomEndpointModelProviderConfig`` {url?, apiType?, models}, each
   model {id, name, url, apiType?, maxInputTokens, maxOutputTokens, toolCalling, vision, thinking?, streaming?,
   requestHeaders?, ...}; a model URL without ``/chat/completions``, ``/responses`` or ``/messages`` gets the
-  path of ``apiType`` appended). Copilot Chat 0.42 and older had only ``customoai`` (same model fields, no
-  ``apiType``), shown in Insiders only (``"when": "productQualityType != 'stable'"``); VS Code's language-model
-  service still lists both as built-in BYOK vendors. We write ``customendpoint`` with full
+  path of ``apiType`` appended); ``byokContribution.ts`` registers it next to ``CustomOAI``. Copilot Chat 0.42
+  and older had only ``customoai`` (same model fields, no ``apiType``), shown in Insiders only (``"when":
+  "productQualityType != 'stable'"``, still so in the 0.49.0 manifest, microsoft/vscode 0024ccf9); VS Code's
+  language-model service lists both as built-in BYOK vendors. We write ``customendpoint`` with full
   ``…/v1/chat/completions`` URLs, which both read the same way.
 - The key: ``apiKey`` is declared ``"secret": true``; VS Code stores what the user types in its SecretStorage
   and writes only a ``${input:chat.lm.secret.…}`` reference into the file (``_resolveLanguageModelProviderGroup``);

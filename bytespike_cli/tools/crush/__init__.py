@@ -29,6 +29,9 @@ tests/tools/schemas/crush.json):
   (``PushPopCrushEnv``), so ``CRUSH_BYTESPIKE_API_KEY`` shadows ``BYTESPIKE_API_KEY``. So no key is ever written:
   ``--key-mode helper`` (default) writes ``$(bytespike print-key --profile P)``, ``--key-mode env``
   ``$BYTESPIKE_API_KEY``.
+- The newest release on npm, 0.96.1 (its bundled README), still reads ``crush.json`` and the same
+  ``CRUSH_GLOBAL_CONFIG``/``CRUSH_GLOBAL_DATA`` overrides, but calls the JSON format deprecated in favour of
+  ``crushrc`` (Bash with Crush builtins, which cannot be edited by splicing); JSON is what the schema covers.
 - ``bytespike run crush`` is not offered: Crush reads its provider (URL, models, key) only from these files, not
   from the environment or flags, so one process cannot be pointed at the gateway without writing a file.
 - The real-client suite cannot run Crush here: the npm package ``@charmland/crush`` downloads its binary from
@@ -69,7 +72,6 @@ if TYPE_CHECKING:
 OPENAI_PROVIDER = "bytespike"
 ANTHROPIC_PROVIDER = "bytespike-anthropic"
 PROVIDERS = (OPENAI_PROVIDER, ANTHROPIC_PROVIDER)
-SCHEMA_URL = "https://charm.land/crush.json"
 CONFIG_NAME = "crush.json"
 # without a catalogue value, a default that every current chat model allows
 FALLBACK_CONTEXT, FALLBACK_OUTPUT = 8192, 4096

@@ -126,13 +126,13 @@ _bytespike_arguments() {
     case "$1" in
         "chat") echo "@any" ;;
         "completion") echo "bash zsh fish" ;;
-        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
+        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot" ;;
         "profiles get") echo "@profiles" ;;
         "profiles set") echo "@profiles" ;;
         "profiles use") echo "@profiles" ;;
         "run") echo "aider claude-code codex" ;;
-        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
-        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
+        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot" ;;
+        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot" ;;
         "warm") echo "@models" ;;
     esac
 }

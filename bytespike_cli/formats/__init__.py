@@ -11,16 +11,17 @@ from pathlib import Path
 
 from bytespike_cli.formats.common import MISSING, Document, KeyPath, decode_text, same_value  # noqa: F401
 
-TEXT_FORMATS = ("json", "jsonc", "yaml", "yaml-1.1", "toml", "dotenv")
+TEXT_FORMATS = ("json", "jsonc", "jsonc-list", "yaml", "yaml-1.1", "toml", "dotenv")
 
 
 def open_document(fmt: str, text: str, path: Path | str = "<text>") -> Document:
     """Parse ``text`` as ``fmt``; a syntax error is a ConfigFileError naming file and line."""
-    if fmt in ("json", "jsonc"):
+    if fmt in ("json", "jsonc", "jsonc-list"):
         from bytespike_cli.formats.jsonc import JsoncDocument
 
-        # "json": a program that reads strict JSON (comments and trailing commas are an error)
-        return JsoncDocument(text, path, strict=fmt == "json")
+        # "json": a program that reads strict JSON (comments and trailing commas are an error);
+        # "jsonc-list": JSONC whose top level is a list of entries, not an object
+        return JsoncDocument(text, path, strict=fmt == "json", top="array" if fmt == "jsonc-list" else "object")
     if fmt in ("yaml", "yaml-1.1"):
         from bytespike_cli.formats.yaml import YamlDocument
 

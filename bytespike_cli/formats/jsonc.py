@@ -241,14 +241,16 @@ class JsoncDocument:
     the whole file and none of our settings would apply.
     """
 
-    def __init__(self, text: str, path: Path | str = "<text>", *, strict: bool = False):
+    def __init__(self, text: str, path: Path | str = "<text>", *, strict: bool = False, top: str = "object"):
         self.path = path
         self.text = text
         self.strict = strict
-        self.format = "json" if strict else "jsonc"
+        self.top = top  # "array" for files that are one list of entries (VS Code's chatLanguageModels.json)
+        self.format = "json" if strict else ("jsonc-list" if top == "array" else "jsonc")
         self.root = self._parse(text)
-        if self.root is not None and self.root.kind != "object":
-            raise ConfigFileError(path, "expected a JSON object at the top of the file", "fix the file by hand")
+        if self.root is not None and self.root.kind != top:
+            expected = "a JSON list ([…])" if top == "array" else "a JSON object"
+            raise ConfigFileError(path, f"expected {expected} at the top of the file", "fix the file by hand")
 
     def _parse(self, text: str) -> Node | None:
         parser = _Parser(text)
@@ -285,7 +287,9 @@ class JsoncDocument:
     @property
     def data(self) -> Any:
         value = to_python(self.root)
-        return {} if value is MISSING else value
+        if value is MISSING:
+            return [] if self.top == "array" else {}
+        return value
 
     def _find(self, path: KeyPath) -> Node | None:
         node = self.root
@@ -419,7 +423,8 @@ class JsoncDocument:
         elif parent.kind == "object" and isinstance(step, str):
             self._insert(parent, step, new_value)
         elif parent.kind == "array" and isinstance(step, Match):
-            self._insert(parent, None, new_value)
+            # a new item found by a Match carries the key it is found by (as data_set does)
+            self._insert(parent, None, {step.key: step.value, **new_value} if rest else new_value)
         else:
             raise self._list_error(path[:depth])
 

@@ -23,12 +23,16 @@ REGISTRY: dict[str, str] = {
     "jetbrains": "bytespike_cli.tools.jetbrains:JetBrains",
     "claude-code": "bytespike_cli.tools.claude_code:ClaudeCode",
     "codex": "bytespike_cli.tools.codex:Codex",
+    "crush": "bytespike_cli.tools.crush:Crush",
+    "vscode-copilot": "bytespike_cli.tools.vscode_copilot:VSCodeCopilot",
 }
 
 # other names accepted on the command line -> canonical name
 ALIASES: dict[str, str] = {
     "claude": "claude-code",
     "codex-cli": "codex",
+    "copilot-vscode": "vscode-copilot",
+    "github-copilot": "vscode-copilot",
 }
 
 

@@ -276,3 +276,51 @@ def test_restore_ignores_a_text_that_does_not_mean_the_value():
     doc = JsoncDocument('{"a": 1}', "s.json")
     doc.restore(("a",), {"x": [1, 2]}, text='{"x": 3}')
     assert parse(doc.text) == {"a": {"x": [1, 2]}}
+
+
+# -- files whose top level is a list (VS Code's chatLanguageModels.json) ------------------------------------
+LIST = """\
+// model groups
+[
+  {"name": "Local", "vendor": "ollama"}, // mine
+  /* cloud */
+  {"name": "Cloud", "vendor": "openrouter"}
+]
+"""
+
+
+def test_a_list_file_gets_a_new_named_item_with_its_name_and_keeps_every_other_byte():
+    from bytespike_cli.formats import open_document
+    from bytespike_cli.formats.common import Match
+
+    doc = open_document("jsonc-list", LIST, "models.json")
+    group = Match("name", "ByteSpike")
+    assert doc.set((group, "vendor"), "customendpoint")
+    assert doc.set((group, "models"), [{"id": "gpt-5-5"}])
+    data = doc.data
+    assert data[2] == {"name": "ByteSpike", "vendor": "customendpoint", "models": [{"id": "gpt-5-5"}]}
+    assert doc.text.startswith(LIST[: LIST.index("\n]")])  # the user's items and comments, byte for byte
+    assert doc.delete((group,))
+    assert doc.text == LIST
+
+
+@pytest.mark.parametrize("text", ["", "// nothing yet\n", "[]"])
+def test_a_list_file_is_created_from_nothing_as_a_list(text):
+    from bytespike_cli.formats import open_document
+    from bytespike_cli.formats.common import Match
+
+    doc = open_document("jsonc-list", text, "models.json")
+    assert doc.data == []
+    doc.set((Match("name", "ByteSpike"),), {"name": "ByteSpike", "vendor": "customendpoint"})
+    assert json.loads(doc.text.split("\n", 1)[1] if text.startswith("//") else doc.text) == [
+        {"name": "ByteSpike", "vendor": "customendpoint"}]
+    assert doc.text.startswith(text.rstrip("[]"))
+
+
+def test_a_list_file_holding_an_object_is_an_error_and_an_object_file_holding_a_list_too():
+    from bytespike_cli.formats import open_document
+
+    with pytest.raises(ConfigFileError, match="expected a JSON list"):
+        open_document("jsonc-list", '{"name": "x"}', "models.json")
+    with pytest.raises(ConfigFileError, match="expected a JSON object"):
+        open_document("jsonc", "[1, 2]", "settings.json")

@@ -122,6 +122,46 @@ rules:
 """
 
 
+CRUSH_RICH = """\
+{
+  "$schema": "https://charm.land/crush.json",
+  "providers": {
+    "deepseek": {
+      "type": "openai-compat",
+      "base_url": "https://api.deepseek.com/v1",
+      "api_key": "$DEEPSEEK_API_KEY",
+      "models": [
+        {"id": "deepseek-chat", "name": "Deepseek V3", "cost_per_1m_in": 0.27, "cost_per_1m_out": 1.1,
+         "cost_per_1m_in_cached": 0.07, "cost_per_1m_out_cached": 1.1, "context_window": 64000,
+         "default_max_tokens": 5000, "can_reason": false, "supports_attachments": false}
+      ]
+    }
+  },
+  "models": {"large": {"model": "deepseek-chat", "provider": "deepseek", "max_tokens": 4000}},
+  "lsp": {"go": {"command": "gopls"}},
+  "permissions": {"allowed_tools": ["view", "ls"]},
+  "options": {"debug": false, "context_paths": ["CONVENTIONS.md"]}
+}
+"""
+
+COPILOT_RICH = """\
+// VS Code: Chat > Manage Language Models
+[
+  {
+    "name": "Local", // my ollama
+    "vendor": "ollama",
+    "url": "http://localhost:11434"
+  },
+  /* OpenRouter, key in VS Code's secret storage */
+  {
+    "name": "OpenRouter",
+    "vendor": "openrouter",
+    "apiKey": "${input:chat.lm.secret.6f1a2b}"
+  }
+]
+"""
+
+
 @dataclass(frozen=True)
 class ToolCase:
     name: str
@@ -212,6 +252,49 @@ def check_continue(data: dict, request: SetupRequest) -> None:
     assert env.stat().st_mode & 0o777 == 0o600
 
 
+def check_crush(data: dict, request: SetupRequest) -> None:
+    providers = data["providers"]
+    command = "$(/opt/bytespike/bin/bytespike print-key --profile default)"
+    openai, anthropic = providers["bytespike"], providers["bytespike-anthropic"]
+    assert openai["type"] == "openai-compat" and openai["base_url"] == request.base_url + "/v1"
+    assert anthropic["type"] == "anthropic" and anthropic["base_url"] == request.base_url  # the SDK adds /v1
+    assert openai["api_key"] == anthropic["api_key"] == command
+    assert [m["id"] for m in openai["models"]] == [m.id for m in request.all_models if m.family != "claude"]
+    assert [m["id"] for m in anthropic["models"]] == [m.id for m in request.all_models if m.family == "claude"]
+    for entry in openai["models"] + anthropic["models"]:
+        model = next(m for m in request.all_models if m.id == entry["id"])
+        assert entry["context_window"] == model.context_window
+        assert entry["default_max_tokens"] == model.max_output_tokens
+    assert data["models"]["large"] == {"model": request.chat.id, "provider": "bytespike"}
+    assert data["models"]["small"] == {"model": request.fast_model.id, "provider": "bytespike"}
+    assert "sk-byts" not in repr(data)
+
+
+def check_vscode_copilot(data: list, request: SetupRequest) -> None:
+    groups = {g["name"]: g for g in data}
+    group = groups["ByteSpike"]
+    assert group["vendor"] == "customendpoint" and group["apiType"] == "chat-completions"
+    assert "apiKey" not in group and "sk-byts" not in repr(data)  # the key only goes in through VS Code's UI
+    assert [m["id"] for m in group["models"]] == [m.id for m in request.all_models]
+    for entry, model in zip(group["models"], request.all_models):
+        assert entry["url"] == request.base_url + "/v1/chat/completions"
+        assert entry["maxInputTokens"] + entry["maxOutputTokens"] == model.context_window
+        assert entry["maxOutputTokens"] == model.max_output_tokens
+        assert isinstance(entry["toolCalling"], bool) and isinstance(entry["vision"], bool)
+    others = [g for g in data if g["name"] != "ByteSpike"]
+    assert all(g["vendor"] != "customendpoint" for g in others)
+
+
+def _crush_path(tool):
+    return tool.config_path()
+
+
+def _vscode_copilot_path(tool):
+    from bytespike_cli.tools.vscode_copilot import EDITIONS
+
+    return tool.models_path(EDITIONS[0])
+
+
 def _claude_path(tool):
     return tool.settings_path()
 
@@ -244,4 +327,10 @@ CASES = [
              check_aider, schema="aider-conf-0.82.json"),
     ToolCase("continue", "yaml", _continue_path, CONTINUE_RICH, "name: x\nversion: 1\n  bad: indent\n", 3,
              check_continue, schema="continue-config-yaml.json"),
+    ToolCase("crush", "json", _crush_path, CRUSH_RICH,
+             '{\n  "providers": {\n    "x": {"type": "openai-compat",, }\n  }\n}\n', 3, check_crush,
+             chat=(GPT, SONNET), fast=GPT_MINI, schema="crush.json", comments=False),
+    ToolCase("vscode-copilot", "jsonc-list", _vscode_copilot_path, COPILOT_RICH,
+             '// models\n[\n  {"name": "Local",\n   "vendor": tru}\n]\n', 4, check_vscode_copilot,
+             chat=(SONNET, GPT), fast=HAIKU),
 ]

@@ -27,6 +27,8 @@ GATEWAY = "https://llm.bytespike.ai"
 # Cursor keeps the key in its encrypted store: in helper mode the user pastes `bytespike print-key`
 # into Cursor's settings, so nothing outside Cursor can read it back.
 KEY_PASTED_BY_HAND = {("cursor", "helper")}
+# VS Code keeps the Copilot key in its secret storage: entered through its UI, never readable from outside
+KEY_PASTED_BY_HAND |= {("vscode-copilot", "helper")}
 
 
 def cases() -> list[tuple[str, str]]:

@@ -36,6 +36,7 @@ def leaves(data, prefix=()):
 
 def comment_texts(text: str, fmt: str) -> list[str]:
     pattern = {"json": r"//[^\r\n]*|/\*.*?\*/", "jsonc": r"//[^\r\n]*|/\*.*?\*/", "toml": r"#[^\r\n]*",
+               "jsonc-list": r"//[^\r\n]*|/\*.*?\*/",
                "yaml": r"#[^\r\n]*"}[fmt]
     return [m.group(0) for m in re.finditer(pattern, text, re.S)]
 

@@ -302,7 +302,8 @@ def test_copied_schemas_match_shared_when_present():
     from .helpers import SCHEMAS
 
     for copy in SCHEMAS.glob("*.json"):
-        assert copy.read_bytes() == (shared / copy.name).read_bytes(), copy.name
+        if (shared / copy.name).exists():  # schemas copied straight from a tool's repository are not in shared
+            assert copy.read_bytes() == (shared / copy.name).read_bytes(), copy.name
 
 
 # -- Aider ------------------------------------------------------------------------------------------

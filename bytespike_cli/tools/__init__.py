@@ -23,12 +23,16 @@ REGISTRY: dict[str, str] = {
     "jetbrains": "bytespike_cli.tools.jetbrains:JetBrains",
     "claude-code": "bytespike_cli.tools.claude_code:ClaudeCode",
     "codex": "bytespike_cli.tools.codex:Codex",
+    "opencode": "bytespike_cli.tools.opencode:Opencode",
+    "kilo": "bytespike_cli.tools.kilo:Kilo",
 }
 
 # other names accepted on the command line -> canonical name
 ALIASES: dict[str, str] = {
     "claude": "claude-code",
     "codex-cli": "codex",
+    "kilocode": "kilo",
+    "kilo-code": "kilo",
 }
 
 

@@ -175,7 +175,7 @@ def test_remove_gives_the_client_back_its_own_provider(world, tmp_path):
 
 
 def test_lock_names_every_tool_with_a_version():
-    assert set(LOCK) == {"claude-code", "codex", "continue", "cline", "aider"}
+    assert set(LOCK) == {"claude-code", "codex", "continue", "cline", "aider", "opencode", "kilo"}
     assert all(spec["versions"] for spec in LOCK.values())
 
 

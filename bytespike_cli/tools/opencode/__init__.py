@@ -224,7 +224,13 @@ class OpencodeFamily(Integration):
         edits: list = []
         if not data:
             edits.append(Set(("$schema",), self.schema_url))
-        edits.append(Set(("provider", PROVIDER), provider_entry(request.openai_base, api_key, request.all_models)))
+        # one Set per setting, so the journal records the key (inline mode) as its own value, kept as a hash
+        provider = provider_entry(request.openai_base, api_key, request.all_models)
+        for field in ("npm", "name"):
+            edits.append(Set(("provider", PROVIDER, field), provider[field]))
+        for option, value in provider["options"].items():
+            edits.append(Set(("provider", PROVIDER, "options", option), value))
+        edits.append(Set(("provider", PROVIDER, "models"), provider["models"]))
         edits.append(Set(("model",), f"{PROVIDER}/{request.chat.id}"))
         if request.fast_model is not None:
             edits.append(Set(("small_model",), f"{PROVIDER}/{request.fast_model.id}"))

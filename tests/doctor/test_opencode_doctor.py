@@ -53,20 +53,37 @@ def test_key_variable_missing_is_named(tool, cli, use_key, monkeypatch):
     assert code == 0 and not by_code(report, f"{tool}.key-env-missing")
 
 
-def test_project_file_shadowing_the_key_is_named(cli, use_key, project, monkeypatch):
+def test_a_later_layer_shadowing_the_key_is_named(cli, use_key, monkeypatch):
     use_key("default")
     setup(cli, "opencode")
-    (project / "opencode.json").write_text(json.dumps(
+    monkeypatch.setenv("OPENCODE_CONFIG_CONTENT", json.dumps(
         {"provider": {"bytespike": {"options": {"apiKey": "{env:TEAM_GATEWAY_KEY}"}}}}))
     code, report = cli.doctor_json("opencode")
-    finding = one(report, "opencode.key-env-missing")  # the project's variable wins, and it is not set
-    assert "TEAM_GATEWAY_KEY" in finding["detail"] and str(project / "opencode.json") in finding["detail"]
+    finding = one(report, "opencode.key-env-missing")  # the later layer's variable wins, and it is not set
+    assert "TEAM_GATEWAY_KEY" in finding["detail"] and "env OPENCODE_CONFIG_CONTENT" in finding["detail"]
     assert code != 0
     monkeypatch.setenv("TEAM_GATEWAY_KEY", TEST_KEYS["claude"])
     code, report = cli.doctor_json("opencode")
     shadowed = one(report, "opencode.key-shadowed")
-    assert str(project / "opencode.json") in shadowed["detail"] and "~/.config/opencode/opencode.json" in shadowed["detail"]
-    assert shadowed["hint"] == f"remove provider.bytespike.options.apiKey from {project / 'opencode.json'}"
+    assert "env OPENCODE_CONFIG_CONTENT" in shadowed["detail"] and "~/.config/opencode/opencode.json" in shadowed["detail"]
+    assert shadowed["hint"] == "unset OPENCODE_CONFIG_CONTENT"
+    assert TEST_KEYS["claude"][-4:] in one(report, "opencode.effective")["detail"]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_project_file_with_a_provider_is_reported_as_not_applied(tool, cli, use_key, project):
+    key = use_key("default")
+    setup(cli, tool)
+    (project / f"{tool}.json").write_text(json.dumps(
+        {"model": "bytespike/gpt-5-4", "provider": {"bytespike": {"options": {"apiKey": TEST_KEYS["claude"]}}}}))
+    code, report = cli.doctor_json(tool)
+    assert str(project / f"{tool}.json") in one(report, f"{tool}.project-provider-ignored")["detail"]
+    effective = one(report, f"{tool}.effective")["detail"]
+    assert key[-4:] in effective and "gpt-5-4" not in effective
+    (project / f"{tool}.json").write_text(json.dumps({"model": "bytespike/gpt-5-4"}))  # no provider: applied
+    code, report = cli.doctor_json(tool)
+    assert "gpt-5-4" in one(report, f"{tool}.effective")["detail"]
+    assert one(report, f"{tool}.model-unknown")["exit_code"] == 9  # not among the provider's models
 
 
 def test_config_content_variable_wins_over_the_files(cli, use_key, monkeypatch):

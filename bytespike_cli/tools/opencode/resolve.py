@@ -3,7 +3,9 @@
 Layers, lowest first (opencode-ai 1.18.33 ``Config.loadInstanceState``; Kilo 7.7.7 the same with its own
 names): the global files; ``<PREFIX>_CONFIG``; project files from the git root down to the working
 directory (unless ``<PREFIX>_DISABLE_PROJECT_CONFIG``); files in ``.opencode`` folders (project, then
-``~/.opencode``) and in ``<PREFIX>_CONFIG_DIR``; ``<PREFIX>_CONFIG_CONTENT``. Objects merge deeply, so each
+``~/.opencode``) and in ``<PREFIX>_CONFIG_DIR``; ``<PREFIX>_CONFIG_CONTENT``. Measured with the real
+clients, not read: a project file that defines any ``provider`` is not applied at all (its ``model``
+neither), so it is reported and left out. Objects merge deeply, so each
 setting is won by the last layer that sets it. ``{env:VAR}`` becomes the variable (empty when unset) and
 ``{file:PATH}`` the file's trimmed text (a missing file stops the tool). Without ``options.apiKey`` the key
 of the provider id in ``auth.json`` (``opencode auth login``) is used.
@@ -29,15 +31,24 @@ def layers(tool, ctx: Context) -> tuple[list[tuple[str, Path | None, dict]], lis
     found: list[tuple[str, Path | None, dict]] = []
     problems: list = []
 
-    def add(path: Path) -> None:
+    def add(path: Path, project: bool = False) -> None:
         try:
             data = read_data("jsonc", path)
         except ConfigFileError as exc:
             problems.append(fail(tool.name, "config-unreadable", exc.message,
                                  exc.hint or f"fix {shown_path(path, ctx.home)}", ExitCode.CONFIG))
             return
-        if data is not None:
-            found.append((shown_path(path, ctx.home), path, data))
+        if data is None:
+            return
+        if project and "provider" in data:
+            # measured with the real opencode 1.18.33 and Kilo 7.7.7 (tests/realclients): a project file that
+            # defines any provider is not applied at all, not even its `model`
+            problems.append(warn(tool.name, "project-provider-ignored",
+                                 f"{shown_path(path, ctx.home)} defines `provider`: {tool.title} does not apply a "
+                                 "project file that does, so none of its settings are used",
+                                 f"move the provider settings to {shown_path(tool.settings_path(), ctx.home)}"))
+            return
+        found.append((shown_path(path, ctx.home), path, data))
 
     for path in tool.global_files():
         add(path)
@@ -55,19 +66,19 @@ def layers(tool, ctx: Context) -> tuple[list[tuple[str, Path | None, dict]], lis
         for directory in reversed(chain):  # the nearest folder is read last and wins
             for stem in tool.project_stems:
                 for suffix in (".json", ".jsonc"):
-                    add(directory / f"{stem}{suffix}")
-    folders = [] if disabled else [d / name for d in reversed(chain) for name in tool.project_dirs]
-    folders += [ctx.home / name for name in tool.project_dirs]
+                    add(directory / f"{stem}{suffix}", project=True)
+    folders = [] if disabled else [(d / name, True) for d in reversed(chain) for name in tool.project_dirs]
+    folders += [(ctx.home / name, False) for name in tool.project_dirs]
     if env.get(f"{prefix}_CONFIG_DIR"):
-        folders.append(Path(env[f"{prefix}_CONFIG_DIR"]).expanduser())
+        folders.append((Path(env[f"{prefix}_CONFIG_DIR"]).expanduser(), False))
     seen: set[Path] = set()
-    for folder in folders:
+    for folder, in_project in folders:
         if folder in seen or folder == tool.config_dir():
             continue
         seen.add(folder)
         for stem in tool.project_stems:
             for suffix in (".json", ".jsonc"):
-                add(folder / f"{stem}{suffix}")
+                add(folder / f"{stem}{suffix}", project=in_project)
     content = env.get(f"{prefix}_CONFIG_CONTENT")
     if content:
         from bytespike_cli.formats import open_document

@@ -71,7 +71,7 @@ def test_default_key_mode_references_bytespikes_key_file(cls, isolated_home, eng
 def test_without_a_key_file_the_file_mode_falls_back_to_the_variable(isolated_home):
     plan = Opencode().plan(make_request())
     assert plan.key_mode == "env"
-    assert any("has no key file" in w for w in plan.warnings)
+    assert any("has no saved key file" in w for w in plan.warnings)
     key = [e.value for e in plan.files[0].edits if e.path[-2:] == ("options", "apiKey")]
     assert key == ["{env:BYTESPIKE_API_KEY}"]
 

@@ -204,9 +204,8 @@ class OpencodeFamily(Integration):
                 return file_ref(key_file), mode, [
                     f"{self.title} reads the key from bytespike's own key file {key_file} (0600) through "
                     "{file:…}: nothing to export, and `bytespike login` changes what it reads"], []
-            warnings = [f"profile '{request.profile}' has no key file (its key comes from {ENV_VAR}), so "
-                        f"{self.title} reads {env_ref(ENV_VAR)} instead; run `bytespike login` and this setup "
-                        "again to need no export"]
+            warnings = [f"profile '{request.profile}' has no saved key file, so {self.title} reads "
+                        f"{env_ref(ENV_VAR)} instead; run `bytespike login` and this setup again to need no export"]
             mode = "env"
         else:
             warnings = []
@@ -240,8 +239,8 @@ class OpencodeFamily(Integration):
         if missing:
             warnings.append(f"no context window or output limit known for {', '.join(missing)}: {self.title} "
                             "uses its own defaults (it may ask for more output tokens than the gateway allows)")
-        notes.append(f"restart {self.title} to load the new settings; a project {self.project_stems[0]}.json or "
-                     f"{self.env_prefix}_CONFIG_CONTENT overrides them")
+        notes.append(f"restart {self.title} to load the new settings; a project {self.project_stems[0]}.json can "
+                     f"choose another model, and {self.env_prefix}_CONFIG_CONTENT overrides everything")
         secrets = (request.key,) if request.key else ()
         file_plan = FilePlan(path, "jsonc", tuple(edits), secret=mode == "inline", claims=(("provider", PROVIDER),))
         return Plan(self.name, (file_plan,), tuple(notes), tuple(warnings), secrets, key_mode=mode)

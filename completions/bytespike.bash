@@ -100,7 +100,7 @@ _bytespike_option_values() {
         "setup@--profile"|"setup@-p") echo "@profiles" ;;
         "setup@--model"|"setup@-m") echo "@models" ;;
         "setup@--fast-model") echo "@models" ;;
-        "setup@--key-mode") echo "helper env inline" ;;
+        "setup@--key-mode") echo "helper env inline file" ;;
         "setup@--jq") echo "@any" ;;
         "status@--profile"|"status@-p") echo "@profiles" ;;
         "status@--jq") echo "@any" ;;
@@ -126,13 +126,13 @@ _bytespike_arguments() {
     case "$1" in
         "chat") echo "@any" ;;
         "completion") echo "bash zsh fish" ;;
-        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot" ;;
+        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo" ;;
         "profiles get") echo "@profiles" ;;
         "profiles set") echo "@profiles" ;;
         "profiles use") echo "@profiles" ;;
-        "run") echo "aider claude-code codex" ;;
-        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot" ;;
-        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot" ;;
+        "run") echo "aider claude-code codex opencode kilo" ;;
+        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo" ;;
+        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo" ;;
         "warm") echo "@models" ;;
     esac
 }

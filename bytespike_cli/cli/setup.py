@@ -27,6 +27,7 @@ class KeyMode(str, Enum):
     helper = "helper"
     env = "env"
     inline = "inline"
+    file = "file"
 
 
 def _offline(ctx: typer.Context, flag: bool) -> bool:
@@ -246,7 +247,8 @@ _FastModelOpt = Annotated[Optional[str], typer.Option(
 _KeyModeOpt = Annotated[Optional[KeyMode], typer.Option(
     "--key-mode", metavar="MODE", case_sensitive=False, show_default=False,
     help="helper: the tool runs `bytespike print-key` (no key in its files); env: the tool reads an environment "
-         "variable; inline: the key is written into the tool's file (kept 0600). Default: the safest the tool offers.",
+         "variable; inline: the key is written into the tool's file (kept 0600); file: the tool reads bytespike's own "
+         "key file (opencode, Kilo). Default: the safest the tool offers.",
 )]
 _ReplaceOpt = Annotated[bool, typer.Option("--replace", help="Take over an entry with bytespike's name that you made "
                                            "yourself (--remove and undo put yours back).")]

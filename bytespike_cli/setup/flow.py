@@ -90,7 +90,8 @@ def model_slots(plan: "Plan", catalogue_ids: set[str]) -> list[str]:
         leaf = str(path[-1]) if path else ""
         if not isinstance(value, str) or "model" not in leaf.lower():
             return
-        model = value.split("/", 1)[1] if value.split("/", 1)[0] in ("openai", "anthropic") and "/" in value else value
+        prefix = value.split("/", 1)[0]
+        model = value.split("/", 1)[1] if prefix in ("openai", "anthropic", "bytespike") and "/" in value else value
         if model not in catalogue_ids:
             return
         slot = ".".join(str(p) for p in path if p not in ("env",))

@@ -25,6 +25,8 @@ REGISTRY: dict[str, str] = {
     "codex": "bytespike_cli.tools.codex:Codex",
     "crush": "bytespike_cli.tools.crush:Crush",
     "vscode-copilot": "bytespike_cli.tools.vscode_copilot:VSCodeCopilot",
+    "opencode": "bytespike_cli.tools.opencode:Opencode",
+    "kilo": "bytespike_cli.tools.kilo:Kilo",
 }
 
 # other names accepted on the command line -> canonical name
@@ -33,6 +35,8 @@ ALIASES: dict[str, str] = {
     "codex-cli": "codex",
     "copilot-vscode": "vscode-copilot",
     "github-copilot": "vscode-copilot",
+    "kilocode": "kilo",
+    "kilo-code": "kilo",
 }
 
 

@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # gateway imports httpx; tools only need the Model's fields
     from bytespike_cli.gateway import Model
     from bytespike_cli.runner import Target
 
-KEY_MODES = ("helper", "env", "inline")
+KEY_MODES = ("helper", "env", "inline", "file")
 ENV_VAR = "BYTESPIKE_API_KEY"
 
 

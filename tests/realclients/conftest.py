@@ -48,9 +48,15 @@ QUIET_ENV = {
     "CLINE_SESSION_BACKEND_MODE": "local", "CLINE_NO_AUTO_UPDATE": "1",
     # Aider/litellm: the model price map from the package, not from GitHub
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # opencode 1.18.33 / Kilo 7.7.7 bundles: no self-update, the bundled models.dev snapshot instead of a fetch,
+    # no default plugins from npm; Kilo: PostHog off (any level but "all"), no session upload
+    "OPENCODE_DISABLE_AUTOUPDATE": "1", "OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
+    "KILO_DISABLE_AUTOUPDATE": "1", "KILO_DISABLE_MODELS_FETCH": "1", "KILO_DISABLE_DEFAULT_PLUGINS": "1",
+    "KILO_TELEMETRY_LEVEL": "off", "KILO_DISABLE_SESSION_INGEST": "1",
     "NO_COLOR": "1", "TERM": "dumb", "CI": "true",
 }
 RUN_TOOLS = {"claude-code": "claude", "codex": "codex", "aider": "aider"}  # what `bytespike run` launches
+RUN_TOOLS.update({"opencode": "opencode", "kilo": "kilo"})  # issue 12: OPENCODE_/KILO_CONFIG_CONTENT
 
 
 def pytest_collection_modifyitems(config, items):
@@ -123,6 +129,8 @@ class World:
             "continue": [exe, "-p", prompt],
             "cline": [exe, "--json", prompt],
             "aider": [exe, *AIDER_FLAGS, "--message", prompt],
+            "opencode": [exe, "run", prompt],
+            "kilo": [exe, "run", prompt],
         }[self.tool]
 
     def ask(self, prompt: str | None = None, env: dict[str, str] | None = None) -> tuple[str, Outcome]:
@@ -164,6 +172,7 @@ def world(request, isolated_home, gateway, tmp_path) -> World:
                             "/usr/local/bin", "/usr/bin", "/bin"])
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("ANTHROPIC_", "OPENAI_", "CODEX_", "CLAUDE_", "AIDER_", "CONTINUE_", "CLINE_"))}
+    env = {k: v for k, v in env.items() if not k.startswith(("OPENCODE_", "KILO_"))}
     env.update(QUIET_ENV, PATH=path, HOME=str(isolated_home), NO_PROXY="127.0.0.1,localhost")
     world = World(tool, version, isolated_home, gateway, env, workdir)
     login = world.bytespike("login", "--base-url", gateway.base_url, "--key-stdin", input=KEY + "\n")

@@ -175,7 +175,7 @@ def test_remove_gives_the_client_back_its_own_provider(world, tmp_path):
 
 
 def test_lock_names_every_tool_with_a_version():
-    assert set(LOCK) == {"claude-code", "codex", "continue", "cline", "aider"}
+    assert set(LOCK) == {"claude-code", "codex", "continue", "cline", "aider", "opencode", "kilo"}
     assert all(spec["versions"] for spec in LOCK.values())
     assert not set(LOCK) & set(NO_REAL_CLIENT)  # tools proven by schema and harness only, never pinned
 
@@ -241,3 +241,52 @@ def test_aider_without_context_window_in_the_catalogue(world, monkeypatch):
     prompt, answer = world.ask()
     chat = [r.json["model"] for r in model_requests(world.gateway)]
     assert_answered(world, prompt, answer, key=KEY, models=chat, since=0)  # includes "no Unknown context window"
+
+
+opencode_family_pins = pytest.mark.parametrize("world", [p for p in PINS if p[0] in ("opencode", "kilo")],
+                                               indirect=True,
+                                               ids=[i for i in IDS if i.startswith(("opencode-", "kilo-"))])
+
+
+@opencode_family_pins
+def test_opencode_family_doctor_names_a_missing_or_shadowed_key(world):
+    """Issue 12 proof: the key variable unset → the real client sends no key and doctor names the variable;
+    a project file's key wins over ours → the real client sends that key and doctor names the file."""
+    from bytespike_cli.fakegateway import TEST_KEYS
+
+    outcome = world.bytespike("setup", world.tool, "--yes", "--key-mode", "env")
+    assert outcome.code == 0, outcome.text
+    assert "BYTESPIKE_API_KEY" not in world.env
+    prompt, answer = world.ask()
+    assert answer.code != 0 or prompt not in answer.out, answer.text[-2000:]
+    assert {sent_key(r) for r in model_requests(world.gateway)} <= {None, ""}  # no key went out
+    doctor = world.bytespike("doctor", world.tool, "--json")
+    missing = [f for f in json.loads(doctor.out)["findings"] if f["code"] == f"{world.tool}.key-env-missing"]
+    assert doctor.code != 0 and missing and "BYTESPIKE_API_KEY" in missing[0]["detail"], doctor.text
+
+    exported = dict(world.env, BYTESPIKE_API_KEY=KEY)
+    before = len(model_requests(world.gateway))
+    prompt, answer = world.ask(env=exported)
+    assert_answered(world, prompt, answer, key=KEY, models=all_ids(world), since=before)
+
+    # a project file that defines a provider is not applied by the client (measured), and doctor says so
+    other = TEST_KEYS["claude"]
+    project = world.workdir / f"{world.tool}.json"
+    project.write_text(json.dumps({"provider": {"bytespike": {"options": {"apiKey": other}}}}))
+    before = len(model_requests(world.gateway))
+    prompt, answer = world.ask(env=exported)
+    assert_answered(world, prompt, answer, key=KEY, models=all_ids(world), since=before)
+    doctor = world.run([str(BYTESPIKE), "doctor", world.tool, "--json"], env=exported)
+    codes = {f["code"] for f in json.loads(doctor.out)["findings"]}
+    assert f"{world.tool}.project-provider-ignored" in codes and doctor.code == 0, doctor.text
+    project.unlink()
+
+    # the config variable is read last: its key wins over ours, in the client and in doctor
+    variable = {"opencode": "OPENCODE_CONFIG_CONTENT", "kilo": "KILO_CONFIG_CONTENT"}[world.tool]
+    shadowing = dict(exported, **{variable: json.dumps({"provider": {"bytespike": {"options": {"apiKey": other}}}})})
+    before = len(model_requests(world.gateway))
+    prompt, answer = world.ask(env=shadowing)
+    assert_answered(world, prompt, answer, key=other, models=all_ids(world), since=before)
+    doctor = world.run([str(BYTESPIKE), "doctor", world.tool, "--json"], env=shadowing)
+    shadowed = [f for f in json.loads(doctor.out)["findings"] if f["code"] == f"{world.tool}.key-shadowed"]
+    assert shadowed and f"env {variable}" in shadowed[0]["detail"], doctor.text

@@ -161,6 +161,24 @@ COPILOT_RICH = """\
 ]
 """
 
+OPENCODE_RICH = """\
+// my opencode settings
+{
+  "$schema": "https://opencode.ai/config.json",
+  "share": "manual", // never share by itself
+  "model": "anthropic/claude-sonnet-4-5",
+  /* a local model server */
+  "provider": {
+    "ollama": {
+      "npm": "@ai-sdk/openai-compatible",
+      "options": {"baseURL": "http://localhost:11434/v1"},
+      "models": {"llama3.1:8b": {"name": "Llama 3.1"}},
+    },
+  },
+  "autoupdate": false,
+}
+"""
+
 
 @dataclass(frozen=True)
 class ToolCase:
@@ -293,6 +311,28 @@ def _vscode_copilot_path(tool):
     from bytespike_cli.tools.vscode_copilot import EDITIONS
 
     return tool.models_path(EDITIONS[0])
+def check_opencode_family(data: dict, request: SetupRequest) -> None:
+    from bytespike_cli import paths
+
+    provider = data["provider"]["bytespike"]
+    assert provider["npm"] == "@ai-sdk/openai-compatible"
+    assert provider["options"]["baseURL"] == request.base_url + "/v1"
+    # default key mode: bytespike's own key file by {file:}; without one (the key came from the environment)
+    # the variable by {env:}; never the key itself
+    key_file = paths.key_file(request.profile)
+    expected = "{file:%s}" % key_file if key_file.exists() else "{env:BYTESPIKE_API_KEY}"
+    assert provider["options"]["apiKey"] == expected
+    assert "sk-byts" not in json.dumps(data)
+    assert list(provider["models"]) == [m.id for m in request.all_models]
+    for model in request.all_models:
+        entry = provider["models"][model.id]
+        assert entry["limit"] == {"context": model.context_window, "output": model.max_output_tokens}
+        # Claude ids go over the Anthropic wire (the gateway's native one for them), the rest over chat/completions
+        assert entry.get("provider", {}).get("npm") == ("@ai-sdk/anthropic" if model.family == "claude" else None)
+    assert data["model"] == "bytespike/" + request.chat.id
+    assert data["small_model"] == "bytespike/" + request.fast_model.id
+    others = {k: v for k, v in data["provider"].items() if k != "bytespike"}
+    assert all("bytespike" not in json.dumps(v) for v in others.values())
 
 
 def _claude_path(tool):
@@ -309,6 +349,10 @@ def _zed_path(tool):
 
 def _aider_path(tool):
     return tool.conf_path()
+
+
+def _settings_path(tool):
+    return tool.settings_path()
 
 
 def _continue_path(tool):
@@ -333,4 +377,10 @@ CASES = [
     ToolCase("vscode-copilot", "jsonc-list", _vscode_copilot_path, COPILOT_RICH,
              '// models\n[\n  {"name": "Local",\n   "vendor": tru}\n]\n', 4, check_vscode_copilot,
              chat=(SONNET, GPT), fast=HAIKU),
+    ToolCase("opencode", "jsonc", _settings_path, OPENCODE_RICH,
+             '{\n  "model": "x",\n  "provider": {,\n}\n', 3, check_opencode_family,
+             schema="opencode-config-1.18.33.json"),
+    ToolCase("kilo", "jsonc", _settings_path, OPENCODE_RICH.replace("opencode.ai", "app.kilo.ai"),
+             '{\n  "model": "x",\n  "provider": {,\n}\n', 3, check_opencode_family, chat=(GPT,),
+             fast=GPT_MINI, schema="kilo-config-7.7.7.json"),
 ]

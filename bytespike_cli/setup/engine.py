@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator
 
 from bytespike_cli.errors import BytespikeError, ConfigFileError, ExitCode, ToolBusy
 from bytespike_cli.formats import MISSING, open_document, same_value
-from bytespike_cli.formats.common import decode_path, decode_text, dotted, encode_path
+from bytespike_cli.formats.common import canonical, decode_path, decode_text, dotted, encode_path, plain
 from bytespike_cli.formats.merge import Conflict, merge_data, revert_patch
 from bytespike_cli.formats.safe_write import (
     Staged,
@@ -159,16 +159,33 @@ def _decode(value: Any) -> Any:
 
 
 def _encode_written(value: Any, secrets: tuple[str, ...]) -> Any:
-    """What we wrote, for the journal: a key we wrote is kept as its hash only."""
-    if isinstance(value, str) and value in secrets:
-        return {"$sha256": hashlib.sha256(value.encode("utf-8")).hexdigest()}
+    """What we wrote, for the journal: a value that holds a key we wrote anywhere (itself, inside a string,
+    inside a table or list) is kept as its hash only."""
+    if _holds_secret(value, secrets):
+        return {"$sha256": _fingerprint(value)}
     return _encode(value)
+
+
+def _holds_secret(value: Any, secrets: tuple[str, ...]) -> bool:
+    if isinstance(value, str):
+        return any(secret and secret in value for secret in secrets)
+    if isinstance(value, dict):
+        return any(_holds_secret(k, secrets) or _holds_secret(v, secrets) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_secret(v, secrets) for v in value)
+    return False
+
+
+def _fingerprint(value: Any) -> str:
+    """sha256 of a string as it is (journals before this kept keys that way), of anything else canonically."""
+    text = value if isinstance(value, str) else canonical(plain(value))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _still_written(current: Any, stored: Any) -> bool:
     """Is ``current`` (a value read from the file) what the journal says we wrote?"""
     if isinstance(stored, dict) and set(stored) == {"$sha256"}:
-        return isinstance(current, str) and hashlib.sha256(current.encode("utf-8")).hexdigest() == stored["$sha256"]
+        return current is not MISSING and _fingerprint(current) == stored["$sha256"]
     return same_value(current, _decode(stored))
 
 

@@ -198,6 +198,26 @@ def test_the_journal_never_holds_a_key_we_wrote(isolated_home):
     assert not path.exists()
 
 
+@pytest.mark.parametrize("fmt, value", [
+    ("json", {"baseURL": "u", "apiKey": KEY}),  # a table holding the key (opencode's options, review of issue 12)
+    ("json", ["x", {"headers": {"Authorization": "Bearer " + KEY}}]),  # deep in a list, inside a longer string
+    ("toml", "Bearer " + KEY),
+    ("yaml", {"models": [{"apiKey": KEY}]}),
+], ids=["json-table", "json-list", "toml-string", "yaml-nested"])
+def test_the_journal_never_holds_a_key_anywhere_in_a_value_we_wrote(isolated_home, fmt, value):
+    path = isolated_home / f"s.{fmt}"
+    path.write_text({"json": "{}\n", "toml": "", "yaml": "name: x\n"}[fmt])
+    plan = Plan("scripted", (FilePlan(path, fmt, (Set(("provider",), value),), secret=True),), secrets=(KEY,))
+    engine = Engine()
+    tool = Scripted(plan)
+    engine.apply(tool, plan)
+    assert KEY in path.read_text()
+    assert KEY not in engine.journal_path.read_text()
+    assert engine.still_configured("scripted")
+    engine.remove(tool)  # the hash still proves the whole value is ours
+    assert KEY not in path.read_text()
+
+
 def test_remove_puts_a_replaced_object_back_as_it_was_written(isolated_home):
     """Review B3: the journal kept objects with sorted keys, so --remove reordered and reformatted them."""
     from bytespike_cli import tools as registry

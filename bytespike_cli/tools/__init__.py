@@ -23,12 +23,16 @@ REGISTRY: dict[str, str] = {
     "jetbrains": "bytespike_cli.tools.jetbrains:JetBrains",
     "claude-code": "bytespike_cli.tools.claude_code:ClaudeCode",
     "codex": "bytespike_cli.tools.codex:Codex",
+    "gemini-cli": "bytespike_cli.tools.gemini_cli:GeminiCli",
+    "qwen-code": "bytespike_cli.tools.qwen_code:QwenCode",
 }
 
 # other names accepted on the command line -> canonical name
 ALIASES: dict[str, str] = {
     "claude": "claude-code",
     "codex-cli": "codex",
+    "gemini": "gemini-cli",
+    "qwen": "qwen-code",
 }
 
 

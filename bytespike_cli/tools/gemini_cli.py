@@ -59,7 +59,8 @@ from bytespike_cli.tools.base import (
 TOOL = "gemini-cli"
 BASE_VAR, KEY_VAR = "GOOGLE_GEMINI_BASE_URL", "GEMINI_API_KEY"
 API_KEY_AUTH = "gemini-api-key"
-KEY_AUTH_TYPES = (API_KEY_AUTH, "gateway")  # the auth types that send GEMINI_API_KEY to the base URL
+# the auth types that send GEMINI_API_KEY to the base URL ("gateway" is refused by headless 0.61, see launch)
+KEY_AUTH_TYPES = (API_KEY_AUTH, "gateway")
 UNTRUSTED_ALLOWED = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION")
 GOOGLE_DEFAULT = "https://generativelanguage.googleapis.com"
 TRUST_HINT = ("trust the folder when Gemini CLI asks (interactive), or run it with --skip-trust / "
@@ -173,17 +174,22 @@ class GeminiCli(Integration):
 
     # -- run -------------------------------------------------------------------------------------------
     def launch(self, request: LaunchRequest) -> LaunchSpec:
+        """The URL and key in the environment, the model by ``--model``. The auth type cannot come from the
+        environment: with none selected, Gemini CLI 0.61 derives "gateway" from ``GOOGLE_GEMINI_BASE_URL``, which
+        its headless mode then refuses ("Invalid auth method selected", ``validateAuthMethod``); the only other
+        place is a system settings file, which it reads only when root owns it and every folder above it. So
+        ``run`` says so when the user's settings select no API-key sign-in (an interactive session asks)."""
         set_env = {BASE_VAR: request.target.root.rstrip("/"), KEY_VAR: request.target.key}
         argv: tuple[str, ...] = ()
         if not has_option(request.args, "--model", "-m"):
             argv = ("--model", request.chat.id)
         warnings = []
         selected = _selected_auth(self)
-        if selected and selected not in KEY_AUTH_TYPES:
-            warnings.append(f"Gemini CLI's settings select '{selected}' (security.auth.selectedType), which ignores "
-                            f"{BASE_VAR}: requests would not reach ByteSpike; run `bytespike setup gemini-cli` or "
-                            f"select {API_KEY_AUTH} with /auth")
-        # GOOGLE_API_KEY / Vertex switches would take Gemini CLI to Google instead
+        if selected != API_KEY_AUTH:
+            now = f"select '{selected}'" if selected else "select no sign-in method"
+            warnings.append(f"Gemini CLI's settings {now} (security.auth.selectedType): choose \"Use Gemini API key\" "
+                            "when it asks (headless `gemini -p` stops instead), or run `bytespike setup gemini-cli`")
+        # Vertex / Google sign-in switches would take Gemini CLI to Google instead
         removed = tuple(n for n in ("GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_GCA") if n in request.env)
         return LaunchSpec(argv, set_env, removed, tuple(warnings))
 
@@ -269,6 +275,10 @@ def resolve_effective(tool: GeminiCli, ctx: Context) -> Effective:
         eff.key_unknown = f"auth type {selected.value}"
         return eff
 
+    if selected is not None and selected.value == "gateway":
+        eff.findings.append(warn(TOOL, "auth-type", f"{selected.source} selects 'gateway': interactive sessions work, "
+                                 "but Gemini CLI 0.61 refuses it in headless runs (`gemini -p`: \"Invalid auth method "
+                                 "selected\")", f"select {API_KEY_AUTH} (`bytespike setup gemini-cli` does)"))
     if base is not None and base.value:
         eff.base = [base]
     if decided is None and set_up:
@@ -282,9 +292,12 @@ def resolve_effective(tool: GeminiCli, ctx: Context) -> Effective:
     for name, winner, places in ((BASE_VAR, base, base_places), (KEY_VAR, key, key_places)):
         shadow = family.shadowing(winner, places, ours, ctx.home)
         if shadow is not None and set_up:
-            eff.findings.append(warn(TOOL, "shadowed", f"{shadow.source} wins over {shown_path(ours, ctx.home)} "
-                                     f"{name}" + ("" if shadow.value else " (set but empty: Gemini CLI sees no value)"),
-                                     shadow.remove))
+            detail = f"{shadow.source} wins over {shown_path(ours, ctx.home)} {name}"
+            if shadow.value:
+                eff.findings.append(warn(TOOL, "shadowed", detail, shadow.remove))
+            else:  # Gemini CLI checks only that the variable exists: an empty one hides the file's value
+                eff.findings.append(fail(TOOL, "shadowed", detail + " (set but empty: Gemini CLI sees no value)",
+                                         shadow.remove, 3 if name == KEY_VAR else 9))
         elif set_up and found and found[0].path != ours and winner is None and name in wrote[0].data:
             eff.findings.append(fail(TOOL, "shadowed",
                                      f"{shown_path(found[0].path, ctx.home)} is the .env file Gemini CLI reads here (the "

@@ -48,9 +48,14 @@ QUIET_ENV = {
     "CLINE_SESSION_BACKEND_MODE": "local", "CLINE_NO_AUTO_UPDATE": "1",
     # Aider/litellm: the model price map from the package, not from GitHub
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    # Gemini CLI 0.61 / Qwen Code 0.24 (bundles): usage statistics and auto-update are settings only, so they come
+    # from a system-defaults file (the lowest settings scope: setup's user settings.json still wins)
+    "GEMINI_CLI_SYSTEM_DEFAULTS_PATH": str(HERE / "gemini-family-quiet.json"), "GEMINI_TELEMETRY_ENABLED": "false",
+    "QWEN_CODE_SYSTEM_DEFAULTS_PATH": str(HERE / "gemini-family-quiet.json"), "QWEN_TELEMETRY_ENABLED": "false",
     "NO_COLOR": "1", "TERM": "dumb", "CI": "true",
 }
-RUN_TOOLS = {"claude-code": "claude", "codex": "codex", "aider": "aider"}  # what `bytespike run` launches
+RUN_TOOLS = {"claude-code": "claude", "codex": "codex", "aider": "aider",  # what `bytespike run` launches
+             "gemini-cli": "gemini", "qwen-code": "qwen"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -123,6 +128,9 @@ class World:
             "continue": [exe, "-p", prompt],
             "cline": [exe, "--json", prompt],
             "aider": [exe, *AIDER_FLAGS, "--message", prompt],
+            # headless Gemini CLI stops in a folder the user has not trusted; --skip-trust is the user's own choice
+            "gemini-cli": [exe, "--skip-trust", "-p", prompt],
+            "qwen-code": [exe, "-p", prompt],
         }[self.tool]
 
     def ask(self, prompt: str | None = None, env: dict[str, str] | None = None) -> tuple[str, Outcome]:
@@ -163,7 +171,8 @@ def world(request, isolated_home, gateway, tmp_path) -> World:
     path = os.pathsep.join([*([str(node)] if node else []), str(exe.parent), str(BYTESPIKE.parent),
                             "/usr/local/bin", "/usr/bin", "/bin"])
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANTHROPIC_", "OPENAI_", "CODEX_", "CLAUDE_", "AIDER_", "CONTINUE_", "CLINE_"))}
+           if not k.startswith(("ANTHROPIC_", "OPENAI_", "CODEX_", "CLAUDE_", "AIDER_", "CONTINUE_", "CLINE_",
+                                  "GEMINI_", "GOOGLE_", "QWEN_"))}
     env.update(QUIET_ENV, PATH=path, HOME=str(isolated_home), NO_PROXY="127.0.0.1,localhost")
     world = World(tool, version, isolated_home, gateway, env, workdir)
     login = world.bytespike("login", "--base-url", gateway.base_url, "--key-stdin", input=KEY + "\n")
@@ -174,9 +183,20 @@ def world(request, isolated_home, gateway, tmp_path) -> World:
 
 def model_requests(gateway) -> list:
     """The gateway's billed requests (the model calls), in order."""
-    return [r for r in gateway.requests if r.method == "POST" and isinstance(r.json, dict) and r.json.get("model")]
+    return [r for r in gateway.requests if r.method == "POST" and request_model(r)]
+
+
+def request_model(request) -> str | None:
+    """The model a request asks for: in the body, or in the path for the Gemini API (/v1beta/models/M:action)."""
+    if isinstance(request.json, dict) and request.json.get("model"):
+        return request.json["model"]
+    if request.path.startswith("/v1beta/models/") and ":" in request.path:
+        return request.path.removeprefix("/v1beta/models/").rsplit(":", 1)[0]
+    return None
 
 
 def sent_key(request) -> str | None:
     auth = request.headers.get("Authorization", "")
-    return auth.removeprefix("Bearer ").strip() if auth else request.headers.get("x-api-key")
+    if auth:
+        return auth.removeprefix("Bearer ").strip()
+    return request.headers.get("x-api-key") or request.headers.get("x-goog-api-key") or request.query.get("key")

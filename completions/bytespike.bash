@@ -126,13 +126,13 @@ _bytespike_arguments() {
     case "$1" in
         "chat") echo "@any" ;;
         "completion") echo "bash zsh fish" ;;
-        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
+        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex gemini-cli qwen-code" ;;
         "profiles get") echo "@profiles" ;;
         "profiles set") echo "@profiles" ;;
         "profiles use") echo "@profiles" ;;
-        "run") echo "aider claude-code codex" ;;
-        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
-        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex" ;;
+        "run") echo "aider claude-code codex gemini-cli qwen-code" ;;
+        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex gemini-cli qwen-code" ;;
+        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex gemini-cli qwen-code" ;;
         "warm") echo "@models" ;;
     esac
 }

@@ -46,6 +46,10 @@ def test_gemini_setup_then_doctor_is_clean(cli, gemini, gateway):
     assert one(report, "gemini-cli.probe")["status"] == "ok"
     assert one(report, "gemini-cli.model")["status"] == "ok"
     assert "~/.gemini/.env GEMINI_API_KEY" in one(report, "gemini-cli.effective")["detail"]
+    code, report = cli.doctor_json("gemini-cli", "--chat")  # one streamed request on Gemini CLI's own wire
+    chat = one(report, "gemini-cli.chat")
+    assert code == 0 and chat["status"] == "ok" and "Gemini generateContent" in chat["detail"]
+    assert any(r.path.endswith(":streamGenerateContent") for r in gateway.requests)
 
 
 def test_gemini_key_variable_missing_is_named(cli, gemini):

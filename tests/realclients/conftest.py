@@ -50,8 +50,8 @@ QUIET_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     # Gemini CLI 0.61 / Qwen Code 0.24 (bundles): usage statistics and auto-update are settings only, so they come
     # from a system-defaults file (the lowest settings scope: setup's user settings.json still wins)
-    "GEMINI_CLI_SYSTEM_DEFAULTS_PATH": str(HERE / "gemini-family-quiet.json"), "GEMINI_TELEMETRY_ENABLED": "false",
-    "QWEN_CODE_SYSTEM_DEFAULTS_PATH": str(HERE / "gemini-family-quiet.json"), "QWEN_TELEMETRY_ENABLED": "false",
+    "GEMINI_CLI_SYSTEM_DEFAULTS_PATH": str(HERE / "gemini-quiet-settings.json"), "GEMINI_TELEMETRY_ENABLED": "false",
+    "QWEN_CODE_SYSTEM_DEFAULTS_PATH": str(HERE / "qwen-quiet-settings.json"), "QWEN_TELEMETRY_ENABLED": "false",
     "NO_COLOR": "1", "TERM": "dumb", "CI": "true",
 }
 RUN_TOOLS = {"claude-code": "claude", "codex": "codex", "aider": "aider",  # what `bytespike run` launches

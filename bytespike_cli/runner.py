@@ -159,6 +159,7 @@ def plan(tool: str, args: Sequence[str], target: Target, models: list, *, env: M
     if exe is None:
         raise UsageError(f"{integration.title} is not installed: `{integration.executables[0]}` is not on PATH",
                          integration.install)
+    integration.check_catalogue(models)
     chat, fast = default_models(models, prefer_family=integration.prefer_family)
     spec = integration.launch(LaunchRequest(exe, tuple(args), target, tuple(models), chat, fast, env))
     argv = [exe, *spec.argv, *args]

@@ -126,13 +126,13 @@ _bytespike_arguments() {
     case "$1" in
         "chat") echo "@any" ;;
         "completion") echo "bash zsh fish" ;;
-        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo" ;;
+        "doctor") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo gemini-cli qwen-code" ;;
         "profiles get") echo "@profiles" ;;
         "profiles set") echo "@profiles" ;;
         "profiles use") echo "@profiles" ;;
-        "run") echo "aider claude-code codex opencode kilo" ;;
-        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo" ;;
-        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo" ;;
+        "run") echo "aider claude-code codex opencode kilo gemini-cli qwen-code" ;;
+        "setup") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo gemini-cli qwen-code" ;;
+        "undo") echo "cursor continue cline aider zed jetbrains claude-code codex crush vscode-copilot opencode kilo gemini-cli qwen-code" ;;
         "warm") echo "@models" ;;
     esac
 }

@@ -17,6 +17,7 @@ from bytespike_cli.errors import BytespikeError
 from bytespike_cli.settings import Resolved
 
 ANTHROPIC, OPENAI, RESPONSES = "anthropic", "openai", "responses"
+GEMINI = "gemini"  # the gateway root; the tool adds /v1beta itself
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Effective:
 
     tool: str  # registry name, e.g. "claude-code"
     label: str  # what to call it in messages, e.g. "Claude Code", "the Cline CLI"
-    protocol: str  # anthropic | openai | responses: the wire the tool speaks
+    protocol: str  # anthropic | openai | responses | gemini: the wire the tool speaks
     base: list[Candidate] = field(default_factory=list)  # winner first
     base_default: str | None = None  # what the tool calls when nothing is set
     key: str | None = None

@@ -13,13 +13,15 @@ import re
 from typing import Callable
 from urllib.parse import urlsplit
 
-from bytespike_cli.doctor.effective import ANTHROPIC, Context, Effective, winner
+from bytespike_cli.doctor.effective import ANTHROPIC, GEMINI, Context, Effective, winner
 from bytespike_cli.doctor.findings import Finding, fail, info, ok, skip, warn
 from bytespike_cli.errors import BytespikeError, ExitCode
 from bytespike_cli.redact import KEY_PREFIX, mask_key
 
 SLOW_FIRST_ANSWER_MS = 2000  # answers slower than this are marked ! with the likely cause
-_WIRE_NAME = {"anthropic": "Anthropic Messages", "openai": "OpenAI Chat Completions", "responses": "OpenAI Responses"}
+_WIRE_NAME = {"anthropic": "Anthropic Messages", "openai": "OpenAI Chat Completions", "responses": "OpenAI Responses",
+              "gemini": "Gemini generateContent"}
+_ROOT_WIRES = (ANTHROPIC, GEMINI)  # base URL = the gateway root: the tool adds /v1/messages or /v1beta itself
 
 
 def is_loopback(url: str | None) -> bool:
@@ -63,7 +65,13 @@ def assess(eff: Effective, ctx: Context, *, chat: bool, cache: ProbeCache) -> li
                                            f"{eff.label} adds /v1/messages itself: it would call {base}/v1/messages",
                         f"use {base[:-3]} (the gateway root)", ExitCode.CONFIG))
         return out
-    if wire != ANTHROPIC and not base.endswith("/v1"):
+    if wire == GEMINI and base.endswith(("/v1", "/v1beta")):
+        root_url = base.rsplit("/", 1)[0]
+        out.append(fail(area, "base-path", f"{eff.label}'s base URL {base} ({eff.base_source}) is not the gateway root: "
+                                           f"{eff.label} adds /v1beta itself and would call {base}/v1beta/models/…",
+                        f"use {root_url} (the gateway root)", ExitCode.CONFIG))
+        return out
+    if wire not in _ROOT_WIRES and not base.endswith("/v1"):
         out.append(fail(area, "base-path", f"{eff.label}'s base URL {base} ({eff.base_source}) has no /v1: it "
                                            f"would call {base}/chat/completions, which the gateway does not serve",
                         f"use {base}/v1", ExitCode.CONFIG))
@@ -80,9 +88,9 @@ def assess(eff: Effective, ctx: Context, *, chat: bool, cache: ProbeCache) -> li
                         eff.key_remove or (f"run {eff.setup}" if eff.setup else None), ExitCode.AUTH))
         return out
 
-    root = base if wire == ANTHROPIC else base[:-3]
+    root = base if wire in _ROOT_WIRES else base[:-3]
     catalogue, error = _models(ctx, root, eff.key, cache)
-    url = f"{base}/models" if wire != ANTHROPIC else f"{base}/v1/models"
+    url = f"{base}/models" if wire not in _ROOT_WIRES else f"{base}/v1/models"
     if error is not None:
         out.append(fail(area, "probe", f"GET {url} with {eff.label}'s key ({mask_key(eff.key)}): {error.message}",
                         error.hint, error.exit_code))
@@ -201,7 +209,7 @@ def _model_findings(eff: Effective, catalogue: list, others: Callable[[], dict[s
     from bytespike_cli.gateway import default_models
 
     by_id = {m.id: m for m in catalogue}
-    wire = "anthropic" if eff.protocol == ANTHROPIC else "openai"
+    wire = eff.protocol if eff.protocol in (ANTHROPIC, GEMINI) else "openai"
     out: list[Finding] = []
     seen: set[str] = set()
     elsewhere: dict[str, str] | None = None
@@ -269,7 +277,7 @@ def _chat(eff: Effective, ctx: Context, root: str, catalogue: list) -> list[Find
     from bytespike_cli.chat import stream
 
     # streamed, as the tool itself would ask: a proxy that buffers or a stream cut mid-answer shows here
-    wire = eff.protocol if eff.protocol in ("anthropic", "openai", "responses") else "openai"
+    wire = eff.protocol if eff.protocol in ("anthropic", "openai", "responses", "gemini") else "openai"
     resolved = dataclasses.replace(ctx.resolved, base_url=root, key=eff.key)
     try:
         result = stream(resolved, wire, target, "ping", key=eff.key or "", root=root, max_tokens=1,

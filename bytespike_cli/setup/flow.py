@@ -66,6 +66,7 @@ def choose_models(tool: "Integration", catalogue: list, model: Sequence[str] | N
     """The named models, else the user's pick (when ``pick`` is given), else the catalogue's defaults."""
     from bytespike_cli.gateway import default_models
 
+    tool.check_catalogue(catalogue)
     default_chat, default_fast = default_models(catalogue, prefer_family=tool.prefer_family)
     if pick is not None and not model and not fast_model and tool.writes_files:
         return pick(tool, catalogue, default_chat, default_fast)

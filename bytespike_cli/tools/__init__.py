@@ -27,6 +27,8 @@ REGISTRY: dict[str, str] = {
     "vscode-copilot": "bytespike_cli.tools.vscode_copilot:VSCodeCopilot",
     "opencode": "bytespike_cli.tools.opencode:Opencode",
     "kilo": "bytespike_cli.tools.kilo:Kilo",
+    "gemini-cli": "bytespike_cli.tools.gemini_cli:GeminiCli",
+    "qwen-code": "bytespike_cli.tools.qwen_code:QwenCode",
 }
 
 # other names accepted on the command line -> canonical name
@@ -37,6 +39,8 @@ ALIASES: dict[str, str] = {
     "github-copilot": "vscode-copilot",
     "kilocode": "kilo",
     "kilo-code": "kilo",
+    "gemini": "gemini-cli",
+    "qwen": "qwen-code",
 }
 
 

@@ -266,6 +266,10 @@ class Integration(ABC):
     def supports_run(cls) -> bool:
         return cls.launch is not Integration.launch
 
+    def check_catalogue(self, catalogue: list["Model"]) -> None:
+        """Raise a BytespikeError when the key's catalogue cannot serve this tool at all (Gemini CLI without
+        a Gemini model), before any model is chosen or file planned."""
+
     def plan_remove(self) -> Plan:
         """Fallback for ``--remove`` when bytespike's journal has no record: delete what is recognisably ours."""
         return Plan(self.name)

@@ -53,10 +53,14 @@ QUIET_ENV = {
     "OPENCODE_DISABLE_AUTOUPDATE": "1", "OPENCODE_DISABLE_MODELS_FETCH": "1", "OPENCODE_DISABLE_DEFAULT_PLUGINS": "1",
     "KILO_DISABLE_AUTOUPDATE": "1", "KILO_DISABLE_MODELS_FETCH": "1", "KILO_DISABLE_DEFAULT_PLUGINS": "1",
     "KILO_TELEMETRY_LEVEL": "off", "KILO_DISABLE_SESSION_INGEST": "1",
+    # Gemini CLI 0.61 / Qwen Code 0.24 (bundles): usage statistics and auto-update are settings only, so they come
+    # from a system-defaults file (the lowest settings scope: setup's user settings.json still wins)
+    "GEMINI_CLI_SYSTEM_DEFAULTS_PATH": str(HERE / "gemini-quiet-settings.json"), "GEMINI_TELEMETRY_ENABLED": "false",
+    "QWEN_CODE_SYSTEM_DEFAULTS_PATH": str(HERE / "qwen-quiet-settings.json"), "QWEN_TELEMETRY_ENABLED": "false",
     "NO_COLOR": "1", "TERM": "dumb", "CI": "true",
 }
-RUN_TOOLS = {"claude-code": "claude", "codex": "codex", "aider": "aider"}  # what `bytespike run` launches
-RUN_TOOLS.update({"opencode": "opencode", "kilo": "kilo"})  # issue 12: OPENCODE_/KILO_CONFIG_CONTENT
+RUN_TOOLS = {"claude-code": "claude", "codex": "codex", "aider": "aider",  # what `bytespike run` launches
+             "opencode": "opencode", "kilo": "kilo", "gemini-cli": "gemini", "qwen-code": "qwen"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -131,6 +135,9 @@ class World:
             "aider": [exe, *AIDER_FLAGS, "--message", prompt],
             "opencode": [exe, "run", prompt],
             "kilo": [exe, "run", prompt],
+            # headless Gemini CLI stops in a folder the user has not trusted; --skip-trust is the user's own choice
+            "gemini-cli": [exe, "--skip-trust", "-p", prompt],
+            "qwen-code": [exe, "-p", prompt],
         }[self.tool]
 
     def ask(self, prompt: str | None = None, env: dict[str, str] | None = None) -> tuple[str, Outcome]:
@@ -171,7 +178,8 @@ def world(request, isolated_home, gateway, tmp_path) -> World:
     path = os.pathsep.join([*([str(node)] if node else []), str(exe.parent), str(BYTESPIKE.parent),
                             "/usr/local/bin", "/usr/bin", "/bin"])
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("ANTHROPIC_", "OPENAI_", "CODEX_", "CLAUDE_", "AIDER_", "CONTINUE_", "CLINE_"))}
+           if not k.startswith(("ANTHROPIC_", "OPENAI_", "CODEX_", "CLAUDE_", "AIDER_", "CONTINUE_", "CLINE_",
+                                  "GEMINI_", "GOOGLE_", "QWEN_"))}
     env = {k: v for k, v in env.items() if not k.startswith(("OPENCODE_", "KILO_"))}
     env.update(QUIET_ENV, PATH=path, HOME=str(isolated_home), NO_PROXY="127.0.0.1,localhost")
     world = World(tool, version, isolated_home, gateway, env, workdir)
@@ -183,9 +191,20 @@ def world(request, isolated_home, gateway, tmp_path) -> World:
 
 def model_requests(gateway) -> list:
     """The gateway's billed requests (the model calls), in order."""
-    return [r for r in gateway.requests if r.method == "POST" and isinstance(r.json, dict) and r.json.get("model")]
+    return [r for r in gateway.requests if r.method == "POST" and request_model(r)]
+
+
+def request_model(request) -> str | None:
+    """The model a request asks for: in the body, or in the path for the Gemini API (/v1beta/models/M:action)."""
+    if isinstance(request.json, dict) and request.json.get("model"):
+        return request.json["model"]
+    if request.path.startswith("/v1beta/models/") and ":" in request.path:
+        return request.path.removeprefix("/v1beta/models/").rsplit(":", 1)[0]
+    return None
 
 
 def sent_key(request) -> str | None:
     auth = request.headers.get("Authorization", "")
-    return auth.removeprefix("Bearer ").strip() if auth else request.headers.get("x-api-key")
+    if auth:
+        return auth.removeprefix("Bearer ").strip()
+    return request.headers.get("x-api-key") or request.headers.get("x-goog-api-key") or request.query.get("key")

@@ -22,6 +22,7 @@ from tests.realclients.conftest import (
     World,
     model_requests,
     pins,
+    request_model,
     sent_key,
 )
 
@@ -51,8 +52,8 @@ def assert_answered(world: World, prompt: str, outcome, *, key: str, models: lis
     carrying = [r for r in seen if prompt in json.dumps(r.json)]
     assert carrying, f"the gateway saw no request with the prompt ({len(seen)} model requests)"
     assert {sent_key(r) for r in carrying} == {key}
-    assert {r.json["model"] for r in carrying} & set(models), (
-        [r.json["model"] for r in carrying], models)
+    assert {request_model(r) for r in carrying} & set(models), (
+        [request_model(r) for r in carrying], models)
     if world.tool == "aider":
         assert "Unknown context window" not in outcome.text
 
@@ -133,6 +134,10 @@ def test_run_answers_and_writes_no_file(world):
         pytest.skip(f"`bytespike run` does not launch {world.tool} (its settings live in files only)")
     from bytespike_cli import tools as registry
 
+    if world.tool == "gemini-cli":  # the user's own choice of "Use Gemini API key" in /auth (see tools/gemini_cli)
+        settings = world.home / ".gemini" / "settings.json"
+        settings.parent.mkdir(exist_ok=True)
+        settings.write_text('{"security": {"auth": {"selectedType": "gemini-api-key"}}}')
     prompt = f"run probe {time.monotonic_ns()}"
     outcome = world.bytespike("run", RUN_TOOLS[world.tool], "--", *world.client_argv(prompt)[1:],
                               timeout=180)
@@ -175,7 +180,8 @@ def test_remove_gives_the_client_back_its_own_provider(world, tmp_path):
 
 
 def test_lock_names_every_tool_with_a_version():
-    assert set(LOCK) == {"claude-code", "codex", "continue", "cline", "aider", "opencode", "kilo"}
+    assert set(LOCK) == {"claude-code", "codex", "continue", "cline", "aider", "opencode", "kilo", "gemini-cli",
+                         "qwen-code"}
     assert all(spec["versions"] for spec in LOCK.values())
     assert not set(LOCK) & set(NO_REAL_CLIENT)  # tools proven by schema and harness only, never pinned
 

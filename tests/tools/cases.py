@@ -12,7 +12,7 @@ import json
 from bytespike_cli.formats import open_document
 from bytespike_cli.tools.base import Integration, SetupRequest
 
-from .helpers import GPT, GPT_MINI, HAIKU, SONNET
+from .helpers import GEMINI_FLASH, GEMINI_PRO, GPT, GPT_MINI, HAIKU, SONNET
 
 CLAUDE_RICH = """\
 {
@@ -193,6 +193,7 @@ class ToolCase:
     fast: object = HAIKU
     schema: str | None = None
     comments: bool = True  # the rich file has comments that must survive
+    holds_model: bool = True  # the file names the chosen model (a tool's .env file holds only URL and key)
 
 
 def check_claude(data: dict, request: SetupRequest) -> None:
@@ -311,6 +312,8 @@ def _vscode_copilot_path(tool):
     from bytespike_cli.tools.vscode_copilot import EDITIONS
 
     return tool.models_path(EDITIONS[0])
+
+
 def check_opencode_family(data: dict, request: SetupRequest) -> None:
     from bytespike_cli import paths
 
@@ -333,6 +336,85 @@ def check_opencode_family(data: dict, request: SetupRequest) -> None:
     assert data["small_model"] == "bytespike/" + request.fast_model.id
     others = {k: v for k, v in data["provider"].items() if k != "bytespike"}
     assert all("bytespike" not in json.dumps(v) for v in others.values())
+
+
+GEMINI_RICH = """\
+{
+  // my Gemini CLI settings
+  "general": {"vimMode": true},
+  "ui": {"theme": "GitHub"},  /* the theme */
+  "security": {"auth": {"selectedType": "oauth-personal"}},
+  "model": {"name": "gemini-2.5-pro"},
+  "mcpServers": {"docs": {"command": "npx", "args": ["-y", "mcp-docs"]}}
+}
+"""
+
+GEMINI_ENV_RICH = """\
+# my Gemini CLI environment
+GOOGLE_CLOUD_PROJECT=my-project   # billing project
+GEMINI_API_KEY=AIza-my-own-google-key
+DEBUG=false
+"""
+
+QWEN_RICH = """\
+{
+  // Qwen Code settings
+  "$version": 4,
+  "general": {"vimMode": false},
+  "security": {"auth": {"selectedType": "qwen-oauth"}},
+  "model": {"name": "coder-model"},
+  "modelProviders": {
+    "openai": [
+      {"id": "qwen3-coder-plus", "name": "Qwen3 Coder (DashScope)", "baseUrl": "https://dashscope.aliyuncs.com/compatible-mode/v1", "envKey": "DASHSCOPE_API_KEY"}
+    ]
+  }
+}
+"""
+
+QWEN_ENV_RICH = """\
+# keys for Qwen Code
+DASHSCOPE_API_KEY=sk-dashscope-mine
+export OPENAI_MODEL=qwen3-coder-plus
+"""
+
+
+def check_gemini(data: dict, request: SetupRequest) -> None:
+    from bytespike_cli.tools.gemini_cli import GeminiCli
+
+    assert data["security"]["auth"]["selectedType"] == "gemini-api-key"
+    assert data["model"]["name"] == request.chat.id
+    assert "sk-byts" not in json.dumps(data)  # the key is only in the .env file
+    env_path = GeminiCli().env_path()
+    env = open_document("dotenv", env_path.read_text(), env_path).data
+    assert env["GOOGLE_GEMINI_BASE_URL"] == request.base_url  # the root: the SDK adds /v1beta
+    assert env["GEMINI_API_KEY"] == request.key
+    assert env_path.stat().st_mode & 0o777 == 0o600
+
+
+def check_gemini_env(data: dict, request: SetupRequest) -> None:
+    assert data["GOOGLE_GEMINI_BASE_URL"] == request.base_url and data["GEMINI_API_KEY"] == request.key
+
+
+def check_qwen(data: dict, request: SetupRequest) -> None:
+    from bytespike_cli.tools.qwen_code import QwenCode
+
+    assert data["security"]["auth"]["selectedType"] == "openai"
+    assert data["model"]["name"] == request.chat.id
+    ours = [p for p in data["modelProviders"]["openai"] if p.get("baseUrl") == request.base_url + "/v1"]
+    assert [p["id"] for p in ours] == [m.id for m in request.all_models]
+    for entry, model in zip(ours, request.all_models):
+        assert entry["envKey"] == "BYTESPIKE_API_KEY" and "apiKey" not in entry
+        assert entry["generationConfig"]["samplingParams"]["max_tokens"] == model.max_output_tokens
+        assert entry["generationConfig"]["contextWindowSize"] == model.context_window
+    assert data["fastModel"] == request.fast_model.id
+    assert "sk-byts" not in json.dumps(data)
+    env_path = QwenCode().env_path()
+    assert open_document("dotenv", env_path.read_text(), env_path).data["BYTESPIKE_API_KEY"] == request.key
+    assert env_path.stat().st_mode & 0o777 == 0o600
+
+
+def check_qwen_env(data: dict, request: SetupRequest) -> None:
+    assert data["BYTESPIKE_API_KEY"] == request.key
 
 
 def _claude_path(tool):
@@ -383,4 +465,17 @@ CASES = [
     ToolCase("kilo", "jsonc", _settings_path, OPENCODE_RICH.replace("opencode.ai", "app.kilo.ai"),
              '{\n  "model": "x",\n  "provider": {,\n}\n', 3, check_opencode_family, chat=(GPT,),
              fast=GPT_MINI, schema="kilo-config-7.7.7.json"),
+
+
+    ToolCase("gemini-cli", "jsonc", lambda tool: tool.settings_path(), GEMINI_RICH,
+             '{\n  "model": {"name": "x"},\n  "ui": {"theme": }\n}\n', 3, check_gemini, chat=(GEMINI_PRO,),
+             fast=GEMINI_FLASH, schema="gemini-cli-settings.json"),
+    ToolCase("gemini-cli", "dotenv", lambda tool: tool.env_path(), GEMINI_ENV_RICH,
+             'GEMINI_API_KEY=x\nDEBUG="never closed\n', 2, check_gemini_env, chat=(GEMINI_PRO,), fast=GEMINI_FLASH,
+             holds_model=False),
+    ToolCase("qwen-code", "jsonc", lambda tool: tool.settings_path(), QWEN_RICH,
+             '{\n  "$version": 4,\n  "model": {"name": "x",, }\n}\n', 3, check_qwen, chat=(GPT,), fast=GPT_MINI),
+    ToolCase("qwen-code", "dotenv", lambda tool: tool.env_path(), QWEN_ENV_RICH,
+             'OPENAI_MODEL=x\nOPENAI_BASE_URL="never closed\n', 2, check_qwen_env, chat=(GPT,), fast=GPT_MINI,
+             holds_model=False),
 ]

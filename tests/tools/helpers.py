@@ -22,6 +22,10 @@ HAIKU = model("claude-haiku-4-5", "claude", 200000, 8192, ("text", "tool_use", "
               native=("anthropic",), low=True)
 GPT = model("gpt-5-5", "gpt", 128000, 16384, ("text", "vision", "tool_use", "streaming"), ("text", "image"))
 GPT_MINI = model("gpt-5-4-mini", "gpt", 128000, 16384, ("text", "tool_use", "streaming"), low=True)
+GEMINI_PRO = model("gemini-3-1-pro", "gemini", 1000000, 32768, ("text", "vision", "tool_use", "streaming"),
+                   ("text", "image"), ("gemini",))
+GEMINI_FLASH = model("gemini-2-5-flash", "gemini", 1000000, 8192, ("text", "tool_use", "streaming"),
+                     native=("gemini",), low=True)
 DEEPSEEK = model("deepseek-v4-pro", "deepseek", 64000, 16384, ("text", "tool_use", "streaming"),
                  native=("anthropic", "openai"))
 

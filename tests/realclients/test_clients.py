@@ -296,3 +296,41 @@ def test_opencode_family_doctor_names_a_missing_or_shadowed_key(world):
     doctor = world.run([str(BYTESPIKE), "doctor", world.tool, "--json"], env=shadowing)
     shadowed = [f for f in json.loads(doctor.out)["findings"] if f["code"] == f"{world.tool}.key-shadowed"]
     assert shadowed and f"env {variable}" in shadowed[0]["detail"], doctor.text
+
+
+gemini_family_pins = pytest.mark.parametrize("world", [p for p in PINS if p[0] in ("gemini-cli", "qwen-code")],
+                                             indirect=True,
+                                             ids=[i for i in IDS if i.startswith(("gemini-cli-", "qwen-code-"))])
+
+
+@gemini_family_pins
+def test_gemini_family_doctor_names_a_missing_or_shadowed_key(world):
+    """Issue 12 proof for the .env tools: the key variable gone from the tool's .env → the real client sends no
+    key of ours and doctor names the variable; the variable exported with another key → the real client sends
+    that key and doctor names the environment as shadowing the file."""
+    from bytespike_cli import tools as registry
+    from bytespike_cli.fakegateway import TEST_KEYS
+
+    setup(world)
+    variable = {"gemini-cli": "GEMINI_API_KEY", "qwen-code": "BYTESPIKE_API_KEY"}[world.tool]
+    env_file = registry.get(world.tool, env=world.env).env_path()
+    healthy = env_file.read_text()
+    assert f"{variable}=" in healthy
+    env_file.write_text("".join(line for line in healthy.splitlines(True) if not line.startswith(f"{variable}=")))
+    before = len(model_requests(world.gateway))
+    prompt, answer = world.ask()
+    assert answer.code != 0 or prompt not in answer.out, answer.text[-2000:]
+    assert KEY not in {sent_key(r) for r in model_requests(world.gateway)[before:]}
+    doctor = world.bytespike("doctor", world.tool, "--json")
+    missing = [f for f in json.loads(doctor.out)["findings"] if f["code"] == f"{world.tool}.key-missing"]
+    assert doctor.code != 0 and missing and variable in missing[0]["detail"], doctor.text
+
+    env_file.write_text(healthy)
+    other = TEST_KEYS["low_balance"]  # a working key of the same group, not the profile's
+    shadowing = dict(world.env, **{variable: other})
+    before = len(model_requests(world.gateway))
+    prompt, answer = world.ask(env=shadowing)
+    assert_answered(world, prompt, answer, key=other, models=all_ids(world), since=before)
+    doctor = world.run([str(BYTESPIKE), "doctor", world.tool, "--json"], env=shadowing)
+    shadowed = [f for f in json.loads(doctor.out)["findings"] if f["code"] == f"{world.tool}.shadowed"]
+    assert shadowed and variable in shadowed[0]["detail"], doctor.text

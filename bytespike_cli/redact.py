@@ -68,6 +68,8 @@ def _looks_like_a_value_to_hide(value: str) -> bool:
         return False  # a command line, a path, a ${{ secrets.X }} / $VAR reference, already masked
     if re.fullmatch(r"[A-Z][A-Z0-9_]*", value):  # the *name* of an environment variable (env_key)
         return False
+    if re.fullmatch(r"\{(?:file|env):[^{}]+\}", value):  # opencode/Kilo: where the key is read, not the key
+        return False
     return "…" not in value
 
 

@@ -324,7 +324,11 @@ def test_diffs_keep_what_is_not_a_secret_readable(isolated_home):
     lines = ['"apiKeyHelper": "/opt/bytespike/bin/bytespike print-key --profile default",',
              'env_key = "BYTESPIKE_API_KEY"', "apiKey: ${{ secrets.BYTESPIKE_API_KEY }}", '"maxTokens": 8192,',
              '"useOpenAIKey": true,', '[model_providers.bytespike.auth]', 'command = "/usr/bin/bytespike"',
-             '"auth": {"type": "command"},']
+             '"auth": {"type": "command"},',
+             # issue 12's tools: opencode/Kilo substitutions, Crush's $VAR and $(command), VS Code's secret reference
+             '"apiKey": "{file:/home/me/.config/bytespike/keys/default.key}",', '"apiKey": "{env:BYTESPIKE_API_KEY}",',
+             '"api_key": "$(/usr/bin/bytespike print-key --profile default)",', '"api_key": "$BYTESPIKE_API_KEY",',
+             '"apiKey": "${input:chat.lm.secret.6f1a2b}",']
     text = "\n".join(lines) + "\n"
     shown = diff([FileChange(isolated_home / "f", "text", b"", text.encode())])
     for line in lines:

@@ -98,5 +98,6 @@ def _version_findings(name: str, ctx: Context) -> list[Finding]:
         return [warn(name, "version-unverified", found.warning() or "",
                      f"bytespike was verified with {found.program} {found.verified_text}; if something does not "
                      "work, say which version you run when you report it")]
-    verified = f" (verified: {found.verified_text})" if found.verified_text else ""
+    verified = (f" (verified: {found.verified_text})" if found.verified_text else
+                " (no release was verified by running it: see README, Compatibility)")
     return [info(name, "version", f"{found.program} {found.version}{verified}")]

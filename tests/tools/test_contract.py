@@ -84,8 +84,9 @@ def test_every_tool_implements_the_whole_interface(name):
     assert re.search(r"source|docs|github|commit|notes/editor-facts|PR #", module.__doc__, re.I), name
     # run: a launch needs a program to start and a way to install it, and the other way round
     assert cls.supports_run() == overrides(cls, "launch") == bool(cls.executables) == bool(cls.install), name
-    # version rules come together: the program that tells the version, and the range the real clients verified
-    assert (cls.version_program is None) == (cls.verified_versions is None), name
+    # a verified range needs the program that tells the installed version (a tool the real-client suite cannot
+    # run, like Crush, may show its version with no range)
+    assert cls.verified_versions is None or cls.version_program is not None, name
 
 
 @pytest.mark.parametrize("name, mode", cases())

@@ -36,7 +36,8 @@ tests/tools/schemas/crush.json):
   from the environment or flags, so one process cannot be pointed at the gateway without writing a file.
 - The real-client suite cannot run Crush here: the npm package ``@charmland/crush`` downloads its binary from
   GitHub releases in its install script, which these machines cannot reach. Proof is the schema and the harness;
-  hence no ``version_program``/``verified_versions`` (no release was verified by running it).
+  hence a ``version_program`` (``bytespike tools`` and ``doctor`` show the installed release) but no
+  ``verified_versions`` (no release was verified by running it).
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class Crush(Integration):
     name = "crush"
     title = "Crush"
     key_modes = ("helper", "env")
+    version_program = "crush"  # `crush --version`; no verified range: the real-client suite cannot run it here
 
     # -- where -------------------------------------------------------------------------------------
     def config_dir(self) -> Path:

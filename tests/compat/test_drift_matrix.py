@@ -27,6 +27,9 @@ JUNIT = """<?xml version="1.0"?><testsuites><testsuite>
 <testcase name="test_run_answers_and_writes_no_file[cline-3.0.65]"><skipped message="n/a"/></testcase>
 <testcase name="test_setup_then_the_client_answers_and_doctor_is_clean[claude-code-2.1.400]"/>
 <testcase name="test_lock_names_every_tool_with_a_version"/>
+<testcase name="test_tools_without_a_real_client_say_why[crush]"><skipped message="Crush: no binary here"/></testcase>
+<testcase name="test_tools_without_a_real_client_say_why[vscode-copilot]"><skipped message="a GUI editor"/></testcase>
+<testcase name="test_gemini_family_doctor_names_a_missing_or_shadowed_key[qwen-code-0.24.4]"/>
 </testsuite></testsuites>"""
 
 
@@ -37,10 +40,15 @@ def test_matrix_and_render(tmp_path):
     cells = drift.matrix(junit)
     assert cells[("codex", "0.171.0")] == {"setup": "passed", "doctor": "passed", "proxy": "failed"}
     assert cells[("cline", "3.0.65")] == {"run": "skipped"}
+    assert cells[("qwen-code", "0.24.4")] == {"key missing/shadowed": "passed"}
+    assert not any(tool in ("crush", "vscode") for tool, _ in cells)
+    unrun = drift.not_run(junit)
+    assert unrun == {"crush": "Crush: no binary here", "vscode-copilot": "a GUI editor"}
     lock = {"codex": {"versions": ["0.171.0"]}, "cline": {"versions": ["3.0.65"]},
             "claude-code": {"versions": ["2.1.197"]}}
-    text = drift.render(cells, lock, title="T", seconds=12)
-    assert "| codex | 0.171.0 | ✓ | ✗ |  |  | ✓ |  |  |" in text
+    text = drift.render(cells, lock, title="T", seconds=12, unrun=unrun)
+    assert "| codex | 0.171.0 | ✓ | ✗ |  |  | ✓ |  |  |  |" in text
+    assert "- crush: Crush: no binary here" in text
     assert "| claude-code | 2.1.400 (not pinned) | ✓ |" in text
     assert "| cline | 3.0.65 |  |  | – |" in text
 

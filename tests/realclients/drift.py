@@ -36,8 +36,11 @@ PATHS = {
     "test_remove_gives_the_client_back_its_own_provider": ("remove",),
     "test_codex_fast_profile_works_in_the_form_this_version_reads": ("fast profile",),
     "test_aider_without_context_window_in_the_catalogue": ("no context_window",),
+    "test_opencode_family_doctor_names_a_missing_or_shadowed_key": ("key missing/shadowed",),
+    "test_gemini_family_doctor_names_a_missing_or_shadowed_key": ("key missing/shadowed",),
 }
-COLUMNS = ("setup", "proxy", "run", "remove", "doctor", "fast profile", "no context_window")
+COLUMNS = ("setup", "proxy", "run", "remove", "doctor", "key missing/shadowed", "fast profile", "no context_window")
+NOT_RUN = "test_tools_without_a_real_client_say_why"  # tools the suite cannot run: skipped with the reason
 MARK = {"passed": "✓", "failed": "✗", "skipped": "–"}
 
 
@@ -66,6 +69,8 @@ def matrix(junit: Path) -> dict[tuple[str, str], dict[str, str]]:
         if "[" not in name:
             continue
         function, param = name[:-1].split("[", 1)
+        if function not in PATHS:
+            continue
         tool, version = param.rsplit("-", 1)
         state = "passed"
         if case.find("failure") is not None or case.find("error") is not None:
@@ -79,17 +84,32 @@ def matrix(junit: Path) -> dict[tuple[str, str], dict[str, str]]:
     return cells
 
 
-def render(cells, lock, *, title: str, seconds: float) -> str:
+def not_run(junit: Path) -> dict[str, str]:
+    """Registered tools the suite cannot run, with the reason it gives."""
+    found = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        name = case.get("name", "")
+        skipped = case.find("skipped")
+        if name.startswith(NOT_RUN + "[") and skipped is not None:
+            found[name[len(NOT_RUN) + 1:-1]] = skipped.get("message", "").removeprefix("Skipped: ")
+    return found
+
+
+def render(cells, lock, *, title: str, seconds: float, unrun: dict[str, str] | None = None) -> str:
     today = dt.date.today().isoformat()
     pinned = {(t, v) for t, spec in lock.items() for v in spec["versions"]}
     out = [f"### {title} — {today}", "",
            f"Suite time {seconds:.0f} s on this machine. ✓ passed · ✗ failed · – not applicable "
-           "(`bytespike run` launches only Claude Code, Codex and Aider) · blank: no such test for the tool.",
+           "(`bytespike run` does not launch Continue or Cline: their settings live in files only) · blank: no such "
+           "test for the tool.",
            "", "| tool | version | " + " | ".join(COLUMNS) + " |",
            "|---|---|" + "---|" * len(COLUMNS)]
     for (tool, version), row in sorted(cells.items()):
         shown = version + ("" if (tool, version) in pinned else " (not pinned)")
         out.append(f"| {tool} | {shown} | " + " | ".join(MARK.get(row.get(c, ""), "") for c in COLUMNS) + " |")
+    if unrun:
+        out += ["", "Not run by the suite (proven by schema, harness and doctor tests only):"]
+        out += [f"- {tool}: {reason}" for tool, reason in sorted(unrun.items())]
     return "\n".join(out) + "\n"
 
 
@@ -116,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             print("some clients did not install; their tests fail below", file=sys.stderr)
         junit = Path(tmp) / "junit.xml"
         code = run_suite(lock_path, junit, args.python)
-        text = render(matrix(junit), lock, title=title, seconds=time.monotonic() - started)
+        text = render(matrix(junit), lock, title=title, seconds=time.monotonic() - started, unrun=not_run(junit))
     print(text)
     if args.markdown:
         args.markdown.write_text(text, encoding="utf-8")

@@ -1,0 +1,48 @@
+"""Adversarial review of issue 12's tools: each test reproduces one finding as a user meets it (real files in
+the temporary home, the CLI as a user runs it, the offline gateway on a real socket)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bytespike_cli import paths
+from bytespike_cli.fakegateway import TEST_KEYS
+
+KEY = TEST_KEYS["default"]
+
+
+def _login(run, gateway, profile: str) -> None:
+    result = run("login", "--profile", profile, "--no-verify", "--base-url", gateway.base_url, input=KEY)
+    assert result.exit_code == 0, result.output
+
+
+def test_logout_says_which_tools_keep_a_working_copy_of_the_key(run, gateway):
+    """Gemini CLI and Qwen Code hold the key itself in their .env files: logout deletes only bytespike's key
+    file, so those copies keep working. Logout said every wired tool "gets no key"."""
+    _login(run, gateway, "work")
+    for tool in ("gemini-cli", "qwen-code", "opencode"):  # opencode (file mode) only refers to the key file
+        assert run("setup", tool, "--profile", "work", "--yes").exit_code == 0
+    home = paths.user_home()
+
+    result = run("logout", "--profile", "work")
+
+    assert result.exit_code == 0, result.output
+    assert KEY in (home / ".gemini" / ".env").read_text()  # logout leaves the copies: the message must say so
+    assert ("warning: Gemini CLI keeps a copy of profile 'work''s key in ~/.gemini/.env: it keeps working after "
+            "logout — take it out with `bytespike setup gemini-cli --remove`") in result.stderr
+    assert "Qwen Code keeps a copy of profile 'work''s key in ~/.qwen/.env" in result.stderr
+    assert "warning: opencode uses profile 'work' (wired by `bytespike setup`): after logout they get no key" \
+        in result.stderr
+    assert "Gemini CLI, " not in result.stderr and "Qwen Code uses" not in result.stderr
+    assert KEY not in result.output
+
+
+def test_logout_names_no_copy_the_user_already_replaced(run, gateway):
+    _login(run, gateway, "work")
+    assert run("setup", "gemini-cli", "--profile", "work", "--yes").exit_code == 0
+    env_file: Path = paths.user_home() / ".gemini" / ".env"
+    env_file.write_text(env_file.read_text().replace(KEY, "sk-byts-MyOwnOtherKey00000000"))
+
+    result = run("logout", "--profile", "work")
+
+    assert result.exit_code == 0 and "keeps a copy" not in result.stderr

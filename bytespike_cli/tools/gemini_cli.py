@@ -302,8 +302,9 @@ def resolve_effective(tool: GeminiCli, ctx: Context) -> Effective:
             eff.findings.append(fail(TOOL, "shadowed",
                                      f"{shown_path(found[0].path, ctx.home)} is the .env file Gemini CLI reads here (the "
                                      f"first one it finds), so {shown_path(ours, ctx.home)} is ignored and no {name} is set",
-                                     f"add {name} to {shown_path(found[0].path, ctx.home)}, or run Gemini CLI outside "
-                                     "that folder", 9))
+                                     # not "add the key to that .env": projects commit and share theirs
+                                     "start it with `bytespike run gemini` here (the URL and key go in its environment, "
+                                     "which no .env file overrides), or run Gemini CLI outside that folder", 9))
     if key is not None and key.value:
         eff.key, eff.key_source, eff.key_remove = key.value, key.source, key.remove
     elif eff.base_url and ctx.is_gateway(eff.base_url):

@@ -46,3 +46,23 @@ def test_logout_names_no_copy_the_user_already_replaced(run, gateway):
     result = run("logout", "--profile", "work")
 
     assert result.exit_code == 0 and "keeps a copy" not in result.stderr
+
+
+def test_doctor_never_tells_the_user_to_copy_the_key_into_a_project_env_file(run, gateway, tmp_path, monkeypatch):
+    """Gemini CLI reads only the first .env it finds (checked with gemini 0.61.0: `gemini -p` in a folder whose
+    .env holds only FOO=1 stops with "you must specify the GEMINI_API_KEY environment variable"). Doctor named
+    that, but its fix was "add GEMINI_API_KEY to <project>/.env": a file projects commit and share."""
+    _login(run, gateway, "work")
+    assert run("setup", "gemini-cli", "--profile", "work", "--yes").exit_code == 0
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".env").write_text("DATABASE_URL=postgres://localhost/app\n")
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("GEMINI_CLI_TRUST_WORKSPACE", "true")
+
+    result = run("doctor", "gemini-cli")
+
+    assert f"{project / '.env'} is the .env file Gemini CLI reads here" in result.stdout
+    assert "add GEMINI_API_KEY to" not in result.stdout and "add GOOGLE_GEMINI_BASE_URL to" not in result.stdout
+    assert "`bytespike run gemini`" in result.stdout
+    assert KEY not in result.output

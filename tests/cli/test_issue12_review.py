@@ -66,3 +66,13 @@ def test_doctor_never_tells_the_user_to_copy_the_key_into_a_project_env_file(run
     assert "add GEMINI_API_KEY to" not in result.stdout and "add GOOGLE_GEMINI_BASE_URL to" not in result.stdout
     assert "`bytespike run gemini`" in result.stdout
     assert KEY not in result.output
+
+
+def test_run_help_names_every_tool_run_can_start(run):
+    """`bytespike run --help` listed claude, codex, aider, gemini, qwen: not opencode and Kilo, which run starts."""
+    from bytespike_cli import tools
+
+    text = " ".join(run("run", "--help").stdout.split())
+    for name in tools.runnable():
+        spelled = [name, *(alias for alias, target in tools.ALIASES.items() if target == name)]
+        assert any(f" {s}," in text or f" {s} (" in text for s in spelled), (name, text)

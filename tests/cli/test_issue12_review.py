@@ -76,3 +76,27 @@ def test_run_help_names_every_tool_run_can_start(run):
     for name in tools.runnable():
         spelled = [name, *(alias for alias, target in tools.ALIASES.items() if target == name)]
         assert any(f" {s}," in text or f" {s} (" in text for s in spelled), (name, text)
+
+
+def test_doctor_knows_opencode_sends_claude_models_on_the_anthropic_wire(run, gateway):
+    """Setup gives Claude models `provider.npm: @ai-sdk/anthropic` (opencode then POSTs /v1/messages, seen on the
+    gateway with opencode 1.18.33), yet doctor warned on every default setup that opencode talks Chat Completions to
+    them and suggested a GPT model instead."""
+    import json
+
+    _login(run, gateway, "work")
+    for tool in ("opencode", "kilo"):
+        assert run("setup", tool, "--profile", "work", "--yes").exit_code == 0
+        result = run("doctor", tool, "--json")
+        findings = json.loads(result.stdout)["findings"]
+        models = [f for f in findings if f["area"] == tool and f["code"] in (f"{tool}.model", f"{tool}.translated-model")]
+        assert models and all(f["code"] == f"{tool}.model" for f in models), models
+
+    # a Claude model the user moved back to the OpenAI-compatible package: then the warning is true
+    config = paths.user_home() / ".config" / "opencode" / "opencode.json"
+    data = json.loads(config.read_text())
+    chat = data["model"].split("/", 1)[1]
+    del data["provider"]["bytespike"]["models"][chat]["provider"]
+    config.write_text(json.dumps(data))
+    findings = json.loads(run("doctor", "opencode", "--json").stdout)["findings"]
+    assert [f for f in findings if f["code"] == "opencode.translated-model" and f"'{chat}'" in f["detail"]]

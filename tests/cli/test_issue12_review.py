@@ -100,3 +100,28 @@ def test_doctor_knows_opencode_sends_claude_models_on_the_anthropic_wire(run, ga
     config.write_text(json.dumps(data))
     findings = json.loads(run("doctor", "opencode", "--json").stdout)["findings"]
     assert [f for f in findings if f["code"] == "opencode.translated-model" and f"'{chat}'" in f["detail"]]
+
+
+def test_setup_gemini_cli_warns_when_the_shell_outranks_its_env_file(run, gateway, monkeypatch):
+    """Gemini CLI never lets its .env replace a variable the process has (0.61.0 ``loadEnvironment``). A user who
+    exports their Google key (the documented way) got a silent setup, then Gemini CLI sent that Google key to the
+    ByteSpike gateway; an exported GOOGLE_GEMINI_BASE_URL would send the ByteSpike key elsewhere."""
+    google_key = "AIzaSyUsersOwnGoogleKey0123456789"
+    _login(run, gateway, "work")
+    monkeypatch.setenv("GEMINI_API_KEY", google_key)
+    monkeypatch.setenv("GOOGLE_GEMINI_BASE_URL", "https://llm-proxy.corp.example")
+
+    result = run("setup", "gemini-cli", "--profile", "work", "--yes")
+
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "GEMINI_API_KEY is set in this shell" in text and "GOOGLE_GEMINI_BASE_URL is set in this shell" in text
+    assert "https://llm-proxy.corp.example" in text
+    assert google_key not in result.output and KEY not in result.output
+
+
+def test_setup_gemini_cli_is_quiet_when_the_shell_agrees(run, gateway, monkeypatch):
+    _login(run, gateway, "work")
+    monkeypatch.setenv("GEMINI_API_KEY", KEY)
+    result = run("setup", "gemini-cli", "--profile", "work", "--yes")
+    assert result.exit_code == 0 and "is set in this shell" not in result.output

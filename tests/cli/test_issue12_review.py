@@ -125,3 +125,15 @@ def test_setup_gemini_cli_is_quiet_when_the_shell_agrees(run, gateway, monkeypat
     monkeypatch.setenv("GEMINI_API_KEY", KEY)
     result = run("setup", "gemini-cli", "--profile", "work", "--yes")
     assert result.exit_code == 0 and "is set in this shell" not in result.output
+
+
+def test_run_says_why_it_cannot_start_a_tool_it_knows(run, gateway, monkeypatch):
+    """`bytespike run crush` said "does not know the tool 'crush'" (and guessed `codex-cli` for vscode-copilot)."""
+    from bytespike_cli.errors import ExitCode
+
+    for tool, title in (("crush", "Crush"), ("vscode-copilot", "GitHub Copilot in VS Code")):
+        result = run("run", tool)
+        assert result.exit_code == ExitCode.USAGE
+        assert f"error: bytespike run cannot start {title}: it reads the gateway from its settings files only" \
+            in result.stderr
+        assert f"hint: use `bytespike setup {tool}`" in result.stderr and "Traceback" not in result.output

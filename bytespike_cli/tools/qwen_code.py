@@ -167,7 +167,20 @@ class QwenCode(Integration):
             "(envKey); settings.json holds no key",
             "restart running Qwen Code sessions; after rotating the key, run this setup again",
         )
-        return Plan(self.name, files, notes, (), (request.key,), key_mode=mode)
+        warnings: tuple[str, ...] = ()
+        exported = self._exported(KEY_VAR)
+        if exported and exported != request.key:  # a .env file never replaces a non-empty process variable
+            from bytespike_cli.redact import mask_key
+
+            warnings = (f"{KEY_VAR} is set in this shell ({mask_key(exported)}): it wins over {self.env_path()}, so "
+                        "Qwen Code sends that key instead of this profile's — unset it (and remove it from your shell "
+                        "profile), or start Qwen Code with `bytespike run qwen`",)
+        return Plan(self.name, files, notes, warnings, (request.key,), key_mode=mode)
+
+    def _exported(self, name: str) -> str | None:
+        import os
+
+        return (self._env if self._env is not None else os.environ).get(name)
 
     def plan_remove(self) -> Plan:
         ours = [e.get("id") for e in self._ours(self._settings()) if e.get("id")]

@@ -137,3 +137,17 @@ def test_run_says_why_it_cannot_start_a_tool_it_knows(run, gateway, monkeypatch)
         assert f"error: bytespike run cannot start {title}: it reads the gateway from its settings files only" \
             in result.stderr
         assert f"hint: use `bytespike setup {tool}`" in result.stderr and "Traceback" not in result.output
+
+
+def test_setup_qwen_code_warns_when_the_shell_exports_another_key(run, gateway, monkeypatch):
+    """Qwen Code's .env never replaces a non-empty process variable (0.24.4 ``loadEnvironment``): a BYTESPIKE_API_KEY
+    exported for another tool (opencode's env mode asks for that export) silently won over ~/.qwen/.env."""
+    other = TEST_KEYS["low_balance"]
+    _login(run, gateway, "work")
+    monkeypatch.setenv("BYTESPIKE_API_KEY", other)
+
+    result = run("setup", "qwen-code", "--profile", "work", "--yes")
+
+    assert result.exit_code == 0, result.output
+    assert "BYTESPIKE_API_KEY is set in this shell (sk-byts-…4e3f)" in " ".join(result.output.split())
+    assert other not in result.output and KEY not in result.output

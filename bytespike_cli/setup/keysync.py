@@ -65,6 +65,18 @@ def key_copies(profile: str, key: str | None, engine=None) -> list[tuple[str, tu
     those copies keep working after ``bytespike logout`` (Gemini CLI's and Qwen Code's .env, inline modes)."""
     if not key:
         return []
+    return _holding(profile, key, secret_only=True, engine=engine)
+
+
+def key_file_readers(profile: str, engine=None) -> list[tuple[str, tuple[Path, ...]]]:
+    """(tool, files) for each tool whose setup for ``profile`` names bytespike's key file in a setting (opencode's
+    and Kilo's ``{file:…}``): once logout deletes that file, those tools refuse to load their config at all."""
+    from bytespike_cli import paths
+
+    return _holding(profile, str(paths.key_file(profile)), secret_only=False, engine=engine)
+
+
+def _holding(profile: str, needle: str, *, secret_only: bool, engine=None) -> list[tuple[str, tuple[Path, ...]]]:
     from bytespike_cli.formats.common import decode_path
     from bytespike_cli.setup.engine import Engine, _open
 
@@ -79,7 +91,7 @@ def key_copies(profile: str, key: str | None, engine=None) -> list[tuple[str, tu
             continue
         files: list[Path] = []
         for file_info in (info.get("files") or {}).values():
-            if not file_info.get("secret"):
+            if secret_only and not file_info.get("secret"):
                 continue
             path = Path(file_info["path"])
             try:
@@ -87,7 +99,7 @@ def key_copies(profile: str, key: str | None, engine=None) -> list[tuple[str, tu
                 values = [doc.get(decode_path(record["path"])) for record in file_info.get("keys", [])]
             except (BytespikeError, KeyError, TypeError):
                 continue
-            if any(isinstance(value, str) and key in value for value in values):
+            if any(isinstance(value, str) and needle in value for value in values):
                 files.append(path)
         if files:
             found.append((tool, tuple(files)))

@@ -100,6 +100,9 @@ def normalise_tool(name: str) -> str:
         shown = [*runnable, *(alias for alias, target in tools.ALIASES.items() if target in runnable)]
         listed = ", ".join(f"{n} (or {', '.join(a for a, c in tools.ALIASES.items() if c == n)})"
                            if n in tools.ALIASES.values() else n for n in runnable)
+        if found is not None:  # a tool bytespike sets up, that takes its gateway from its settings files only
+            raise UsageError(f"bytespike run cannot start {tools.tool_class(found).title}: it reads the gateway "
+                             "from its settings files only", f"use `bytespike setup {found}`; run starts: {listed}")
         raise UsageError(f"bytespike run does not know the tool {name!r}",
                          f"{tools.suggestion(name, shown)}tools: {listed}; for any other program use "
                          f"`bytespike run --env-only {name} -- ARGS`")

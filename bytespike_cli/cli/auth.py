@@ -153,10 +153,23 @@ def logout(
         raise UsageError(f"there is no profile '{name}'", "list profiles with `bytespike profiles`")
     wired = _tools_using(name)  # [(tool id, title)]
     ids = " ".join(tool for tool, _title in wired)
-    if wired:
-        listing = ", ".join(title for _tool, title in wired)
-        _ui.warn(f"{listing} {'uses' if len(wired) == 1 else 'use'} profile '{name}' (wired by `bytespike setup`): "
+    copies = dict(_key_copies(name))  # tool id -> files that hold a copy of the key
+    readers = dict(_key_file_readers(name))  # tool id -> files whose settings read the key file itself
+    referencing = [(tool, title) for tool, title in wired if tool not in copies and tool not in readers]
+    if referencing:
+        listing = ", ".join(title for _tool, title in referencing)
+        _ui.warn(f"{listing} {'uses' if len(referencing) == 1 else 'use'} profile '{name}' (wired by `bytespike setup`): "
                  "after logout they get no key and their requests fail")
+    for tool, title in wired:
+        if tool in readers and tool not in copies:  # opencode/Kilo: a {file:} reference to a missing file is fatal
+            shown = ", ".join(_shown(path) for path in readers[tool])
+            _ui.warn(f"{title} will not start at all after logout: {shown} reads the key file logout deletes — "
+                     f"run `bytespike setup {tool} --remove` first, or log in again as '{name}'")
+        if tool in copies:  # logout deletes only bytespike's key file: these copies keep working
+            shown = ", ".join(_shown(path) for path in copies[tool])
+            _ui.warn(f"{title} keeps a copy of profile '{name}''s key in {shown}: it keeps working after logout "
+                     f"— take it out with `bytespike setup {tool} --remove`")
+    if wired:
         if _ui.stdin_is_tty() and not yes:
             import questionary
 
@@ -176,6 +189,34 @@ def logout(
                                                        if now else "no profile is left: run `bytespike login`"))
     if wired:
         _ui.info(f"to unwire the tools: bytespike setup {ids} --remove")
+
+
+def _key_copies(profile: str) -> list[tuple[str, tuple]]:
+    from bytespike_cli import credentials
+    from bytespike_cli.errors import BytespikeError
+    from bytespike_cli.setup.keysync import key_copies
+
+    try:
+        return key_copies(profile, credentials.load_key(profile))
+    except BytespikeError:
+        return []
+
+
+def _key_file_readers(profile: str) -> list[tuple[str, tuple]]:
+    from bytespike_cli.errors import BytespikeError
+    from bytespike_cli.setup.keysync import key_file_readers
+
+    try:
+        return key_file_readers(profile)
+    except BytespikeError:
+        return []
+
+
+def _shown(path) -> str:
+    from bytespike_cli import paths
+    from bytespike_cli.doctor.effective import shown_path
+
+    return shown_path(path, paths.user_home())
 
 
 def _tools_using(profile: str) -> list[tuple[str, str]]:

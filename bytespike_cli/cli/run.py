@@ -16,7 +16,8 @@ def run(
     ctx: typer.Context,
     tool: Optional[str] = typer.Argument(
         None, metavar="TOOL",
-        help="claude, codex, aider, gemini, qwen (with --env-only, any command); everything after it goes to the tool.",
+        help="claude, codex, aider, opencode, kilo, gemini, qwen (with --env-only, any command); everything after it goes "
+             "to the tool.",
         show_default=False),
     env_only: bool = typer.Option(
         False, "--env-only", help="Run any command with OPENAI_BASE_URL/OPENAI_API_KEY/ANTHROPIC_BASE_URL/"

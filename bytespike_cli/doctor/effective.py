@@ -63,6 +63,7 @@ class Effective:
     key_remove: str = ""
     key_unknown: str = ""  # why the key cannot be known from outside (then no probe)
     models: list[tuple[str, str]] = field(default_factory=list)  # (model id as the tool sends it, where it is set)
+    model_protocols: dict[str, str] = field(default_factory=dict)  # a model sent on another wire than ``protocol``
     findings: list[Finding] = field(default_factory=list)
     setup: str = ""  # the command that sets the tool up, for "not set up" findings
     strip_model_prefix: str = ""  # "openai/" for Aider

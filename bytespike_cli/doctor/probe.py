@@ -209,7 +209,6 @@ def _model_findings(eff: Effective, catalogue: list, others: Callable[[], dict[s
     from bytespike_cli.gateway import default_models
 
     by_id = {m.id: m for m in catalogue}
-    wire = eff.protocol if eff.protocol in (ANTHROPIC, GEMINI) else "openai"
     out: list[Finding] = []
     seen: set[str] = set()
     elsewhere: dict[str, str] | None = None
@@ -224,14 +223,16 @@ def _model_findings(eff: Effective, catalogue: list, others: Callable[[], dict[s
                 elsewhere = others()
             out.append(_missing_model(eff, wanted, source, catalogue, elsewhere, default_models(catalogue)))
             continue
+        protocol = eff.model_protocols.get(wanted, eff.protocol)  # opencode: a per-model AI SDK package
+        wire = protocol if protocol in (ANTHROPIC, GEMINI) else "openai"
         if wire not in model.native_protocols:
             native = [m.id for m in catalogue if wire in m.native_protocols and "tool_use" in m.capabilities]
             example = f" (e.g. {native[0]})" if native else ""
             out.append(warn(eff.tool, "translated-model",
                             f"model '{wanted}' speaks {', '.join(model.native_protocols)} natively; {eff.label} talks "
-                            f"{_WIRE_NAME[eff.protocol]}, so the gateway translates: tool calls can come back as "
+                            f"{_WIRE_NAME[protocol]}, so the gateway translates: tool calls can come back as "
                             "malformed JSON and some features are lost",
-                            f"if tool calls fail, use a model native to {_WIRE_NAME[eff.protocol]}{example}"))
+                            f"if tool calls fail, use a model native to {_WIRE_NAME[protocol]}{example}"))
         else:
             out.append(ok(eff.tool, "model", f"model '{wanted}' ({source}) is in the key's catalogue"))
     return out

@@ -58,3 +58,49 @@ def refresh_key_copies(profile: str, old_key: str | None, new_key: str, engine=N
         except BytespikeError as exc:
             results.append(Refreshed(tool, problem=exc.message))
     return results
+
+
+def key_copies(profile: str, key: str | None, engine=None) -> list[tuple[str, tuple[Path, ...]]]:
+    """(tool, files) for each tool whose setup for ``profile`` wrote ``key`` into a file that still holds it:
+    those copies keep working after ``bytespike logout`` (Gemini CLI's and Qwen Code's .env, inline modes)."""
+    if not key:
+        return []
+    return _holding(profile, key, secret_only=True, engine=engine)
+
+
+def key_file_readers(profile: str, engine=None) -> list[tuple[str, tuple[Path, ...]]]:
+    """(tool, files) for each tool whose setup for ``profile`` names bytespike's key file in a setting (opencode's
+    and Kilo's ``{file:…}``): once logout deletes that file, those tools refuse to load their config at all."""
+    from bytespike_cli import paths
+
+    return _holding(profile, str(paths.key_file(profile)), secret_only=False, engine=engine)
+
+
+def _holding(profile: str, needle: str, *, secret_only: bool, engine=None) -> list[tuple[str, tuple[Path, ...]]]:
+    from bytespike_cli.formats.common import decode_path
+    from bytespike_cli.setup.engine import Engine, _open
+
+    engine = engine or Engine()
+    try:
+        owned = engine.load_journal().get("owned", {})
+    except BytespikeError:
+        return []
+    found: list[tuple[str, tuple[Path, ...]]] = []
+    for tool, info in owned.items():
+        if (info or {}).get("profile") != profile:
+            continue
+        files: list[Path] = []
+        for file_info in (info.get("files") or {}).values():
+            if secret_only and not file_info.get("secret"):
+                continue
+            path = Path(file_info["path"])
+            try:
+                doc, _, _ = _open(file_info["format"], path)
+                values = [doc.get(decode_path(record["path"])) for record in file_info.get("keys", [])]
+            except (BytespikeError, KeyError, TypeError):
+                continue
+            if any(isinstance(value, str) and needle in value for value in values):
+                files.append(path)
+        if files:
+            found.append((tool, tuple(files)))
+    return found

@@ -157,6 +157,7 @@ class GeminiCli(Integration):
         if not is_gemini_model(chat):
             warnings.append(f"{chat.id} is not a Gemini model: the gateway translates Gemini API requests for it, "
                             "and Gemini CLI's tool calls may come back malformed; a gemini-* model is native")
+        warnings += self._shell_outranks(request)
         notes = [
             f"the key is in {self.env_path()} (0600), the .env file Gemini CLI loads by itself; settings.json "
             f"selects {API_KEY_AUTH} and {chat.id}",
@@ -165,6 +166,28 @@ class GeminiCli(Integration):
             "restart running Gemini CLI sessions; after rotating the key, run this setup again",
         ]
         return Plan(self.name, (settings, dotenv), tuple(notes), tuple(warnings), (request.key,), key_mode=mode)
+
+    def _shell_outranks(self, request: SetupRequest) -> list[str]:
+        """A variable this shell exports wins over the .env file (Gemini CLI 0.61 ``loadEnvironment`` sets only what
+        the process lacks): a Google key would go to the gateway, or the ByteSpike key to another address."""
+        import os
+
+        from bytespike_cli.redact import mask_key
+
+        source = self._env if self._env is not None else os.environ
+        found = []
+        exported_key = source.get(KEY_VAR)
+        if exported_key is not None and exported_key != request.key:
+            shown = mask_key(exported_key) if exported_key else "empty"
+            found.append(f"{KEY_VAR} is set in this shell ({shown}): it wins over {self.env_path()}, so Gemini CLI "
+                         f"sends that key instead of this profile's — unset it (and remove it from your shell profile), "
+                         "or start Gemini CLI with `bytespike run gemini`")
+        exported_base = source.get(BASE_VAR)
+        if exported_base is not None and exported_base.rstrip("/") != request.base_url.rstrip("/"):
+            found.append(f"{BASE_VAR} is set in this shell ({exported_base or 'empty'}): it wins over "
+                         f"{self.env_path()}, so Gemini CLI sends the ByteSpike key there — unset it (and remove it "
+                         "from your shell profile), or start Gemini CLI with `bytespike run gemini`")
+        return found
 
     def plan_remove(self) -> Plan:
         env = self._dotenv()
@@ -302,8 +325,9 @@ def resolve_effective(tool: GeminiCli, ctx: Context) -> Effective:
             eff.findings.append(fail(TOOL, "shadowed",
                                      f"{shown_path(found[0].path, ctx.home)} is the .env file Gemini CLI reads here (the "
                                      f"first one it finds), so {shown_path(ours, ctx.home)} is ignored and no {name} is set",
-                                     f"add {name} to {shown_path(found[0].path, ctx.home)}, or run Gemini CLI outside "
-                                     "that folder", 9))
+                                     # not "add the key to that .env": projects commit and share theirs
+                                     "start it with `bytespike run gemini` here (the URL and key go in its environment, "
+                                     "which no .env file overrides), or run Gemini CLI outside that folder", 9))
     if key is not None and key.value:
         eff.key, eff.key_source, eff.key_remove = key.value, key.source, key.remove
     elif eff.base_url and ctx.is_gateway(eff.base_url):

@@ -54,6 +54,7 @@ from bytespike_cli.tools.base import (
     SetupRequest,
     has_option,
     known_roots,
+    option_value,
     looks_like_bytespike_url,
     model_context,
 )
@@ -166,7 +167,20 @@ class QwenCode(Integration):
             "(envKey); settings.json holds no key",
             "restart running Qwen Code sessions; after rotating the key, run this setup again",
         )
-        return Plan(self.name, files, notes, (), (request.key,), key_mode=mode)
+        warnings: tuple[str, ...] = ()
+        exported = self._exported(KEY_VAR)
+        if exported and exported != request.key:  # a .env file never replaces a non-empty process variable
+            from bytespike_cli.redact import mask_key
+
+            warnings = (f"{KEY_VAR} is set in this shell ({mask_key(exported)}): it wins over {self.env_path()}, so "
+                        "Qwen Code sends that key instead of this profile's — unset it (and remove it from your shell "
+                        "profile), or start Qwen Code with `bytespike run qwen`",)
+        return Plan(self.name, files, notes, warnings, (request.key,), key_mode=mode)
+
+    def _exported(self, name: str) -> str | None:
+        import os
+
+        return (self._env if self._env is not None else os.environ).get(name)
 
     def plan_remove(self) -> Plan:
         ours = [e.get("id") for e in self._ours(self._settings()) if e.get("id")]
@@ -178,8 +192,9 @@ class QwenCode(Integration):
 
     # -- run -------------------------------------------------------------------------------------------
     def launch(self, request: LaunchRequest) -> LaunchSpec:
-        """``--auth-type openai``, ``--model`` and the OPENAI_* variables for one process (a provider entry in
-        settings.json with the same model id would still win: it is bytespike's own after a setup)."""
+        """``--auth-type openai``, ``--model`` and the OPENAI_* variables for one process. A provider entry in the
+        settings with the same model id (the one ``bytespike setup`` writes) beats all three (``resolveModelConfig``:
+        its baseUrl and envKey come first), so then the session also gets a system settings file of its own."""
         set_env = {"OPENAI_BASE_URL": request.target.openai_base, "OPENAI_API_KEY": request.target.key,
                    "OPENAI_MODEL": request.chat.id}
         argv: list[str] = []
@@ -189,7 +204,41 @@ class QwenCode(Integration):
             argv += ["--model", request.chat.id]
         if request.chat.max_output_tokens:
             set_env["QWEN_CODE_MAX_OUTPUT_TOKENS"] = str(request.chat.max_output_tokens)
-        return LaunchSpec(tuple(argv), set_env)
+        model = option_value(request.args, "--model", "-m") or request.chat.id
+        temp_files = self._run_provider_override(model, request, set_env)
+        return LaunchSpec(tuple(argv), set_env, (), (), temp_files)
+
+    def _run_provider_override(self, model: str, request: LaunchRequest, set_env: dict) -> tuple[tuple[str, str], ...]:
+        """When the settings hold a provider entry for ``model``, Qwen Code would send the session to that entry's
+        baseUrl with the key its envKey names (a setup for another profile, not the proxy ``run`` was asked for).
+        The system settings scope wins over every other and replaces ``modelProviders`` whole (mergeStrategy
+        "replace", 0.24.4 ``chunk-D2H63VR2.js``): a temporary one for this process holds the same providers, the
+        real system settings' other values, and the entry pointed at ``run``'s target."""
+        import copy
+        import json
+        import os
+        import tempfile
+        import uuid
+
+        system = self.system_settings_path()
+        settings = family.load_settings([system, Path.cwd() / ".qwen" / "settings.json", self.settings_path()], TOOL)
+        providers = settings.value("modelProviders")
+        entries = providers.get(AUTH) if isinstance(providers, dict) else None
+        if not isinstance(entries, list) or not any(isinstance(e, dict) and e.get("id") == model for e in entries):
+            return ()
+        # bytespike's entries too: Qwen Code also calls the fast model (settings fastModel) through its entry
+        ours = [id(e) for e in self._ours({"modelProviders": providers})]
+        redirected = copy.deepcopy(providers)
+        redirected[AUTH] = [dict(e, baseUrl=request.target.openai_base, envKey=KEY_VAR)
+                            if isinstance(e, dict) and (e.get("id") == model or id(e) in ours) else e for e in entries]
+        system_data = next((layer.data for layer in settings.layers if layer.path == system), {})
+        content = {"$version": SETTINGS_VERSION, **copy.deepcopy(system_data), "modelProviders": redirected}
+        path = os.path.join(tempfile.gettempdir(), f"bytespike-run-qwen-{uuid.uuid4().hex}.json")
+        set_env["QWEN_CODE_SYSTEM_SETTINGS_PATH"] = path
+        # Qwen Code looks for system defaults beside the system settings file: keep the real ones, never /tmp's
+        set_env["QWEN_CODE_SYSTEM_DEFAULTS_PATH"] = str(self.system_defaults_path())
+        set_env[KEY_VAR] = request.target.key  # a process variable beats every .env file
+        return ((path, json.dumps(content, indent=2)),)
 
     # -- doctor ----------------------------------------------------------------------------------------
     def resolve(self, ctx: Context) -> list[Effective]:

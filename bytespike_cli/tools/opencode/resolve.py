@@ -16,10 +16,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bytespike_cli.doctor.effective import OPENAI, Candidate, Context, Effective, dig, read_data, shown_path
+from bytespike_cli.doctor.effective import ANTHROPIC, OPENAI, RESPONSES, Candidate, Context, Effective, dig, read_data, shown_path
 from bytespike_cli.doctor.findings import fail, warn
 from bytespike_cli.errors import ConfigFileError, ExitCode
-from bytespike_cli.tools.opencode import PROVIDER
+from bytespike_cli.tools.opencode import ANTHROPIC_SDK, OPENAI_COMPATIBLE, PROVIDER
+
+# what each AI SDK package sends (opencode-ai 1.18.33, seen on the offline gateway): /v1/messages, /v1/responses,
+# /v1/chat/completions
+SDK_PROTOCOLS = {ANTHROPIC_SDK: ANTHROPIC, "@ai-sdk/openai": RESPONSES, OPENAI_COMPATIBLE: OPENAI}
 
 _REFERENCE = re.compile(r"\{(env|file):([^}]+)\}")
 
@@ -158,6 +162,9 @@ def resolve_effective(tool, ctx: Context) -> list[Effective]:
                                          "by default, not ByteSpike", chosen.remove))
             continue
         eff.models.append((model, chosen.source))
+        package = dig(models, model, "provider", "npm")
+        if package in SDK_PROTOCOLS:  # the model's own AI SDK package decides its wire (setup's Claude models)
+            eff.model_protocols[model] = SDK_PROTOCOLS[package]
         if model not in models:
             eff.findings.append(fail(area, "model-unknown",
                                      f"{chosen.source} is '{value}', but provider.{PROVIDER}.models has no '{model}': "

@@ -127,3 +127,15 @@ def test_run_hands_the_tool_a_config_in_its_content_variable(cls, isolated_home)
     assert content["model"] == "bytespike-run/claude-sonnet-4-6"
     assert content["autoupdate"] is False and "ollama" in content["provider"]  # the user's content is kept
     assert spec.warnings
+
+
+def test_a_windows_key_file_is_referenced_with_forward_slashes():
+    """opencode substitutes {file:…} in the raw JSON text, so a backslash there would reach it doubled."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    from bytespike_cli.tools.opencode import file_ref
+
+    assert file_ref(PureWindowsPath(r"C:\Users\me\AppData\Roaming\bytespike\keys\default.key")) == \
+        "{file:C:/Users/me/AppData/Roaming/bytespike/keys/default.key}"
+    assert file_ref(PurePosixPath("/home/me/.config/bytespike/keys/default.key")) == \
+        "{file:/home/me/.config/bytespike/keys/default.key}"

@@ -40,7 +40,7 @@ Kilo Code CLI (tools/kilo.py) is an opencode fork: it shares this module through
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from bytespike_cli.formats import open_document
@@ -77,8 +77,10 @@ def env_ref(name: str) -> str:
     return "{env:" + name + "}"
 
 
-def file_ref(path: Path) -> str:
-    return "{file:" + str(path) + "}"
+def file_ref(path: PurePath) -> str:
+    # opencode substitutes {file:…} in the raw JSON text, where a Windows "\\" is still escaped as "\\\\":
+    # forward slashes read the same on every OS
+    return "{file:" + path.as_posix() + "}"
 
 
 def sdk_package(model) -> str | None:

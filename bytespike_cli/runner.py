@@ -142,7 +142,7 @@ def catalogue(resolved, target: Target):
             raise NetworkError(
                 f"no bytespike proxy answers at {target.root} ({exc.message})",
                 "start it in another terminal with `bytespike proxy` (it listens on 127.0.0.1:8787), or pass "
-                "its address: --via-proxy http://127.0.0.1:PORT") from None
+                "its address: --via-proxy --proxy-url http://127.0.0.1:PORT") from None
         raise
     except BytespikeError as exc:
         if target.via_proxy:

@@ -174,8 +174,17 @@ def print_json(data: dict, *, error=None, command: str | None = None) -> None:
     if error is not None:
         document["error"] = error_json(error)
     text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    picked = None
     if _jq is not None:  # like `jq -r`: strings raw, everything else as JSON, one value per line
-        picked = select(_jq, json.loads(text))
+        from bytespike_cli.errors import UsageError
+
+        try:
+            picked = select(_jq, json.loads(text))
+        except UsageError:
+            if error is None:
+                raise
+            # the document is an error report (perhaps --jq's own): it goes out whole, not lost to a second error
+    if picked is not None:
         text = "\n".join(v if isinstance(v, str) else json.dumps(v, indent=2 if isinstance(v, (dict, list)) else None,
                                                                    ensure_ascii=False) for v in picked)
     _json_emitted = True

@@ -231,8 +231,8 @@ def _render_written(reports: list, written: list, *, json_out: bool) -> None:
 
 # setup's options, declared once here so the command's signature stays readable
 _ToolsArg = Annotated[Optional[List[str]], typer.Argument(
-    metavar="TOOL", help="Tools to set up: cursor, continue, cline, aider, zed, jetbrains, claude-code, codex "
-                        "(none on a terminal: pick from a list).",
+    metavar="TOOL", help="Tools to set up: cursor, continue, cline, aider, zed, jetbrains, claude-code, codex, crush, "
+                        "vscode-copilot, opencode, kilo, gemini-cli, qwen-code (none on a terminal: pick from a list).",
     show_default=False,
 )]
 _ListOpt = Annotated[bool, typer.Option("--list", help="Show each tool, its files and whether ByteSpike is set up there.")]

@@ -60,7 +60,11 @@ def suggestion(name: str, among: list[str] | None = None) -> str:
     import difflib
 
     pool = among if among is not None else [*REGISTRY, *ALIASES]
-    close = difflib.get_close_matches(name.lower(), pool, n=1)
+    lowered = name.lower()
+    # a name the user shortened (`vscode`, `gemini`) is a prefix or a part of the real one; difflib would
+    # rather pick a name of similar length (`codex`)
+    partial = [p for p in pool if len(lowered) >= 3 and lowered in p.split("-") + [p[:len(lowered)]]]
+    close = sorted(partial, key=len)[:1] or difflib.get_close_matches(lowered, pool, n=1)
     return f"did you mean `{close[0]}`? " if close else ""
 
 

@@ -199,7 +199,7 @@ class Continue(Integration):
             files.append(FilePlan(self.env_path(), "dotenv", (Set((SECRET,), request.key or ""),), secret=True))
             secrets = (request.key,) if request.key else ()
             notes.append(f"the key is in {self.env_path()} (0600), Continue's own secrets file, not in config.yaml; "
-                         "after rotating the key, run this setup again")
+                         "`bytespike login` with a new key updates this copy")
             if not request.key:
                 raise UsageError("Continue needs the key in its .env file, and this profile has none",
                                  "run `bytespike login` first")

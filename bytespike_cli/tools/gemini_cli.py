@@ -163,7 +163,7 @@ class GeminiCli(Integration):
             f"selects {API_KEY_AUTH} and {chat.id}",
             "Gemini CLI reads ~/.gemini/.env only in a trusted folder, and only when no project .env or .gemini/.env "
             f"is found first: {TRUST_HINT}",
-            "restart running Gemini CLI sessions; after rotating the key, run this setup again",
+            "restart running Gemini CLI sessions; `bytespike login` with a new key updates this copy",
         ]
         return Plan(self.name, (settings, dotenv), tuple(notes), tuple(warnings), (request.key,), key_mode=mode)
 

@@ -165,7 +165,7 @@ class QwenCode(Integration):
         notes = (
             f"the key is in {self.env_path()} (0600) as {KEY_VAR}, which the ByteSpike provider entries name "
             "(envKey); settings.json holds no key",
-            "restart running Qwen Code sessions; after rotating the key, run this setup again",
+            "restart running Qwen Code sessions; `bytespike login` with a new key updates this copy",
         )
         warnings: tuple[str, ...] = ()
         exported = self._exported(KEY_VAR)

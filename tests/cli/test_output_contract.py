@@ -222,6 +222,16 @@ def test_jq_refuses_what_it_cannot_do(home, args):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("args", [["models", "--json", "--jq", ".nope[]"], ["models", "--jq", ".models[0][1]"]])
+def test_jq_that_does_not_fit_the_document_is_a_usage_error_not_an_internal_one(home, args):
+    """Walkthrough of issue 12: the error document was filtered by the same --jq, which failed again."""
+    result = subprocess.run([sys.executable, "-m", "bytespike_cli", *args], env=home, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: --jq") and "internal" not in result.stderr and "hint: " in result.stderr
+    assert json.loads(result.stdout)["error"]["exit_code"] == 2
+
+
 @pytest.mark.parametrize("args, hint", [
     (["profiles", "use", "defualt"], "did you mean 'default'?"),
     (["verify", "--profile", "defualt"], "did you mean --profile default?"),

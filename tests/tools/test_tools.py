@@ -440,3 +440,21 @@ def test_continue_inline_and_changed_model_choice(isolated_home, engine):
 def test_continue_global_dir_override(isolated_home, monkeypatch):
     monkeypatch.setenv("CONTINUE_GLOBAL_DIR", str(isolated_home / "cg"))
     assert registry.get("continue").files()[0] == isolated_home / "cg" / "config.yaml"
+
+
+@pytest.mark.parametrize("typed, meant", [("vscode", "vscode-copilot"), ("copilot", "vscode-copilot"),
+                                          ("gemini-cl", "gemini-cli"), ("codx", "codex"), ("claud", "claude")])
+def test_a_shortened_or_misspelt_tool_name_suggests_the_tool_meant(typed, meant):
+    from bytespike_cli import tools as registry
+
+    assert registry.suggestion(typed) == f"did you mean `{meant}`? "
+
+
+def test_setup_help_names_every_tool():
+    from typer.testing import CliRunner
+
+    from bytespike_cli.cli.app import app
+    from bytespike_cli import tools as registry
+
+    shown = " ".join(CliRunner().invoke(app, ["setup", "--help"], env={"COLUMNS": "200"}).output.split())
+    assert all(name in shown for name in registry.REGISTRY), shown

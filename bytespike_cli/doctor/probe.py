@@ -278,13 +278,14 @@ def _chat(eff: Effective, ctx: Context, root: str, catalogue: list) -> list[Find
     from bytespike_cli.chat import stream
 
     # streamed, as the tool itself would ask: a proxy that buffers or a stream cut mid-answer shows here
-    wire = eff.protocol if eff.protocol in ("anthropic", "openai", "responses", "gemini") else "openai"
+    protocol = eff.model_protocols.get(target, eff.protocol)  # opencode: a per-model AI SDK package
+    wire = protocol if protocol in ("anthropic", "openai", "responses", "gemini") else "openai"
     resolved = dataclasses.replace(ctx.resolved, base_url=root, key=eff.key)
     try:
         result = stream(resolved, wire, target, "ping", key=eff.key or "", root=root, max_tokens=1,
                         timeout=20.0)
     except BytespikeError as exc:
-        return [fail(eff.tool, "chat", f"streamed {_WIRE_NAME[eff.protocol]} request to '{target}': {exc.message}",
+        return [fail(eff.tool, "chat", f"streamed {_WIRE_NAME[protocol]} request to '{target}': {exc.message}",
                      exc.hint, exc.exit_code)]
     timing = (f"first byte {result.ttfb_ms or 0:.0f} ms, first token "
               + (f"{result.ttft_ms:.0f} ms" if result.ttft_ms is not None else "none") + f", {result.bytes_received} bytes")
@@ -293,5 +294,5 @@ def _chat(eff: Effective, ctx: Context, root: str, catalogue: list) -> list[Find
                      f"'{target}' streamed its answer, but slowly ({timing}): the first request to a cold "
                      "model pays a start-up cost, and a buffering proxy delays every answer",
                      f"`bytespike warm {target}` before a session; if it is always slow, set NO_PROXY for the gateway")]
-    return [ok(eff.tool, "chat", f"streamed {_WIRE_NAME[eff.protocol]} request to '{target}': {timing} "
+    return [ok(eff.tool, "chat", f"streamed {_WIRE_NAME[protocol]} request to '{target}': {timing} "
                                  "(billed, a fraction of a cent)")]

@@ -110,3 +110,17 @@ def test_deleted_key_file_is_named(cli, use_key):
     assert code != 0
     finding = one(report, "kilo.key-file-missing")
     assert "keys/default.key" in finding["detail"] and "bad file reference" in finding["detail"]
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_chat_probe_uses_the_wire_the_tool_uses_for_the_model(tool, cli, use_key, gateway):
+    """Walkthrough of issue 12: Claude models go out on @ai-sdk/anthropic, so --chat asks on Messages too."""
+    use_key("default")
+    setup(cli, tool, "--model", "claude-sonnet-4-6")
+    before = len(gateway.requests)
+    code, report = cli.doctor_json(tool, "--chat")
+    chat = one(report, f"{tool}.chat")
+    assert code == 0 and chat["status"] == "ok" and "Anthropic" in chat["detail"], chat
+    assert not by_code(report, f"{tool}.translated-model")
+    posted = [r.path for r in gateway.requests[before:] if r.method == "POST"]
+    assert posted and all(path.endswith("/v1/messages") for path in posted), posted

@@ -89,6 +89,9 @@ def installed_version(tool: str, env: Mapping[str, str] | None = None, timeout: 
     exe = shutil.which(program, path=environ.get("PATH", os.defpath))
     if exe is None:
         return ToolVersion(tool, program, None, verified)
+    from_package = npm_package_version(exe, program)
+    if from_package is not None:  # read, not run: `gemini --version` writes files under ~/.gemini
+        return ToolVersion(tool, program, from_package, verified)
     environ.setdefault("NO_COLOR", "1")
     try:
         out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=timeout, check=False,
@@ -97,6 +100,33 @@ def installed_version(tool: str, env: Mapping[str, str] | None = None, timeout: 
         return ToolVersion(tool, program, None, verified)
     found = parse(out.stdout) or parse(out.stderr)
     return ToolVersion(tool, program, ".".join(map(str, found)) if found else None, verified)
+
+
+def npm_package_version(exe: str, program: str) -> str | None:
+    """The version in the package.json of the npm package ``exe`` belongs to (the one whose ``bin`` names
+    ``program``), without running anything; None when ``exe`` is not such a file (a wrapper script, pip, a binary)."""
+    import json
+    from pathlib import Path
+
+    try:
+        path = Path(exe).resolve()
+    except OSError:
+        return None
+    for folder in list(path.parents)[:4]:
+        manifest = folder / "package.json"
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(data, dict):
+            return None
+        bins = data.get("bin")
+        names = bins if isinstance(bins, dict) else ({str(data.get("name", "")).rsplit("/", 1)[-1]: bins} if bins else {})
+        version = data.get("version")
+        if program in names and isinstance(version, str) and parse(version):
+            return ".".join(map(str, parse(version)))
+        return None  # the nearest package.json is another package's: do not guess further up
+    return None
 
 
 def installed_versions(tools: list[str], env: Mapping[str, str] | None = None) -> dict[str, ToolVersion]:

@@ -118,3 +118,23 @@ def test_doctor_fails_a_legacy_profile_selector_on_current_codex(isolated_home, 
     stand_in(bin_dir, "codex", "codex-cli 0.133.0")  # the last release that reads it
     code, report = Cli().doctor_json("codex")
     assert not [f for f in report["findings"] if f["code"] == "codex.legacy-profile"]
+
+
+def test_an_npm_tool_version_is_read_from_its_package_without_running_it(isolated_home, bin_dir, tmp_path):
+    """The new-user walkthrough of issue 12: `bytespike tools` ran `gemini --version`, which left files in
+    ~/.gemini. A program that belongs to an npm package is known by that package's manifest."""
+    package = tmp_path / "lib" / "node_modules" / "@google" / "gemini-cli"
+    (package / "bundle").mkdir(parents=True)
+    (package / "package.json").write_text(json.dumps({"name": "@google/gemini-cli", "version": "0.61.0",
+                                                      "bin": {"gemini": "bundle/gemini.js"}}))
+    marker = tmp_path / "ran"
+    script = package / "bundle" / "gemini.js"
+    script.write_text(f"#!/bin/sh\ntouch '{marker}'\necho 9.9.9\n")
+    script.chmod(0o755)
+    (bin_dir / "gemini").symlink_to(script)
+    found = installed_version("gemini-cli")
+    assert found.version == "0.61.0" and found.in_range is True
+    assert not marker.exists()
+    # a manifest that is another package's (no `gemini` in its bin) is not trusted: the program is asked
+    (package / "package.json").write_text(json.dumps({"name": "other", "version": "1.0.0", "bin": {"x": "y"}}))
+    assert installed_version("gemini-cli").version == "9.9.9" and marker.exists()

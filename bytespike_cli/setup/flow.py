@@ -156,12 +156,12 @@ def plan_tools(engine: Engine, chosen: list["Integration"], catalogue: list, res
 
     for tool in chosen:
         pick = pick_models if pick_models is not None and installed(tool) else None
-        chat, fast = choose_models(tool, catalogue, model, fast_model, pick=pick)
-        request = SetupRequest(
-            profile=resolved.profile, base_url=resolved.base_url, chat_models=chat, fast_model=fast,
-            key_mode=key_mode, key=resolved.key, key_command=key_command(resolved.profile),
-        )
         try:
+            chat, fast = choose_models(tool, catalogue, model, fast_model, pick=pick)
+            request = SetupRequest(
+                profile=resolved.profile, base_url=resolved.base_url, chat_models=chat, fast_model=fast,
+                key_mode=key_mode, key=resolved.key, key_command=key_command(resolved.profile),
+            )
             plan = tool.plan(request)
             if plan.files:  # which source the written context windows came from, when not the catalogue's
                 plan = dataclasses.replace(plan, notes=plan.notes + context_notes(request.all_models))
@@ -170,6 +170,10 @@ def plan_tools(engine: Engine, chosen: list["Integration"], catalogue: list, res
                 # naming several tools should not fail on one that is not there at all
                 yield SkippedTool(tool.name, tool.title, exc.message)
                 continue
+            if len(chosen) > 1:  # the whole setup stops before writing: say so, and how to do the rest
+                others = " ".join(t.name for t in chosen if t is not tool)
+                exc.hint = ((exc.hint + "; ") if exc.hint else "") + (
+                    f"nothing was written for any tool (`bytespike setup {others}` sets up the others)")
             raise
         changes, replacing = _changes(engine, plan, replace=replace, confirm_replace=confirm_replace)
         yield PlannedTool(tool, request, plan, tuple(changes), replacing)

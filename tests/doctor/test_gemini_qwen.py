@@ -120,6 +120,16 @@ def test_gemini_signed_in_with_google_never_reaches_bytespike(cli, gemini):
     assert code == 1 and "oauth-personal" in one(report, "gemini-cli.auth-type")["detail"]
 
 
+def test_a_setup_of_several_tools_that_stops_on_one_says_nothing_was_written(cli, use_key, isolated_home):
+    """Walkthrough of issue 12: `setup opencode gemini-cli` with a Claude-only key exited 5 naming Gemini only."""
+    use_key("claude")
+    (isolated_home / ".gemini").mkdir()
+    result = cli("setup", "opencode", "gemini-cli", "--yes")
+    assert result.exit_code == 5 and "no Gemini models" in result.output
+    assert "nothing was written for any tool (`bytespike setup opencode` sets up the others)" in result.output
+    assert not (isolated_home / ".config" / "opencode").exists()
+
+
 def test_gemini_setup_refuses_a_key_without_gemini_models(cli, use_key, isolated_home):
     use_key("claude")  # the claude-default group: Claude and DeepSeek models only
     (isolated_home / ".gemini").mkdir()

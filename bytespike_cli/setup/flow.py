@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from bytespike_cli.errors import BytespikeError, PermissionDenied, ToolBusy
+from bytespike_cli.errors import BytespikeError, PermissionDenied, ToolBusy, UsageError
 from bytespike_cli.setup.engine import ApplyResult, Engine, FileChange, NameCollision, UndoResult, diff
 
 if TYPE_CHECKING:
@@ -54,6 +54,10 @@ def find_model(wanted: str, catalogue: list, option: str) -> "Model":
 
     for model in catalogue:
         if model.id == wanted:
+            if model.capabilities and "text" not in model.capabilities:
+                raise UsageError(f"{option} {wanted!r} is not a text model ({', '.join(model.capabilities)}): "
+                                 "the tool would send it chat requests the gateway refuses",
+                                 "pick a chat model: `bytespike models --capability text` lists them")
             return model
     close = closest_model_ids(wanted, catalogue)
     hint = f"did you mean {', '.join(close)}? " if close else ""

@@ -156,6 +156,17 @@ def test_explicit_models_and_unknown_model(cli, isolated_home):
     assert "not in the catalogue" in bad.stderr and "gpt-5-5" in bad.stderr
 
 
+@pytest.mark.parametrize("tool, model", [("qwen-code", "gpt-image-2"), ("gemini-cli", "veo-3.1"),
+                                         ("opencode", "gpt-image-2")])
+def test_a_model_that_cannot_chat_is_refused_before_anything_is_written(cli, isolated_home, tool, model):
+    """Walkthrough of issue 12: image and video models were written into tools' chat settings."""
+    result = cli("setup", tool, "--offline", "--yes", "--model", model)
+    assert result.exit_code == ExitCode.USAGE, result.output
+    assert f"'{model}' is not a text model" in result.stderr and "--capability text" in result.stderr
+    assert not any(p.is_file() for p in isolated_home.rglob("*") if ".config/bytespike" not in str(p)
+                   and "state" not in p.parts)
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [

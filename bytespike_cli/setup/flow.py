@@ -292,7 +292,7 @@ def summary(name: str, changes: Sequence[FileChange]) -> str:
         added, removed = counts
         total_add, total_del = total_add + added, total_del + removed
         shown = f"+{added}" + (f" −{removed}" if removed else "")
-        parts.append(f"{home_relative(change.path)} ({verb}{shown} lines)")
+        parts.append(f"{home_relative(change.path)} ({verb}{shown} line{'s' * (added + removed != 1)})")
     count = f"{len(changed)} file{'s' * (len(changed) != 1)}"
     total = f" — +{total_add}{f' −{total_del}' if total_del else ''} lines in all" if len(parts) > 1 else ""
     return f"{name}: will edit {count}: {', '.join(parts)}{total}"

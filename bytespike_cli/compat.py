@@ -121,10 +121,11 @@ def npm_package_version(exe: str, program: str) -> str | None:
         if not isinstance(data, dict):
             return None
         bins = data.get("bin")
-        names = bins if isinstance(bins, dict) else ({str(data.get("name", "")).rsplit("/", 1)[-1]: bins} if bins else {})
-        version = data.get("version")
-        if program in names and isinstance(version, str) and parse(version):
-            return ".".join(map(str, parse(version)))
+        if isinstance(bins, str):  # "bin": "cli.js" names the command after the package
+            bins = {str(data.get("name", "")).rsplit("/", 1)[-1]: bins}
+        found = parse(data.get("version")) if isinstance(data.get("version"), str) else None
+        if isinstance(bins, dict) and program in bins and found:
+            return ".".join(map(str, found))
         return None  # the nearest package.json is another package's: do not guess further up
     return None
 
